@@ -1,0 +1,471 @@
+"""Benchmark datasets for ``newsqa eval``: read a news QA dataset folder into plain values.
+
+Two layouts are recognised; ``load_dataset`` picks one from the file names in the folder.
+Every file may be plain (``.jsonl``) or gzip-compressed (``.jsonl.gz``), never both at once.
+Dates may be written ``2022/06/16``, ``2026-01-08`` or with a time after the day
+(``2022/06/17/16:34``, ``2026-01-08T10:00:00Z``); empty or missing dates read as unknown.
+
+**RealTimeQA layout** (Kasai et al. 2022, files ``past/<year>/`` of its repository): weekly
+files ``YYYYMMDD_qa.jsonl``, ``YYYYMMDD_gcs.jsonl`` and, optionally, ``YYYYMMDD_gold.jsonl``.
+
+- ``*_qa``: ``question_id``, ``question_date``, ``question_sentence``, ``choices`` (strings),
+  ``answer`` (indices of the right choices, as strings). The answers are the chosen choice texts;
+  blank choices are dropped.
+- ``*_gcs``: ``question_id``, ``search_result``: list of ``{url, title, text, publish_date}``,
+  the articles a web search returned for the question (its candidate articles).
+- ``*_gold``: same shape as ``*_gcs``; the articles the answer was taken from.
+
+Search results are joined to questions by ``question_id``, whichever weekly file holds them.
+Articles are identified by their URL (``article_id``), so one article listed by several
+questions or files is one article; where the copies' texts differ, the longest text is kept.
+Articles without text are dropped, and so are their ids in the candidate and gold lists.
+
+**Generic layout**, for bringing your own data: a folder holding
+
+- ``corpus.jsonl``: ``{"id", "title"?, "text", "url"?, "published"?}`` per line;
+- ``questions.jsonl``: ``{"id", "question", "answers": [...], "asked_on"?, "choices"?,
+  "gold_article_ids"?, "candidate_article_ids"?}`` per line; the article ids must name
+  articles of ``corpus.jsonl``.
+
+``limit=N`` keeps the first N questions in file order (weekly files in date order). In the
+RealTimeQA layout it also keeps only those questions' candidate and gold articles, so a quick
+run is quick; in the generic layout, which has no per-question article lists, the whole
+corpus is kept.
+
+Whatever the files held that the dataset does not carry is counted in ``Dataset.skipped``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+Record = dict[str, Any]
+
+NO_TEXT = "article without text"
+NO_URL = "article without url"
+ORPHAN_RESULTS = "search results for a question missing from the qa files"
+DUPLICATE_ID = "duplicate article id (kept the longest text)"
+
+
+class DatasetError(Exception):
+    """A dataset that cannot be read; the message names the path, the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class EvalArticle:
+    """One article of the corpus; ``id`` is ``article_id(url)`` in the RealTimeQA layout."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None
+    published: date | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One question; its article ids name articles of the same ``Dataset``."""
+
+    id: str
+    question: str
+    asked_on: date | None
+    choices: tuple[str, ...]
+    answers: tuple[str, ...]
+    gold_article_ids: tuple[str, ...]
+    candidate_article_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A corpus and its questions; ``skipped`` counts what the files held but it leaves out."""
+
+    name: str
+    articles: tuple[EvalArticle, ...]
+    questions: tuple[EvalQuestion, ...]
+    skipped: dict[str, int] = field(default_factory=dict, hash=False)
+
+
+# ---------------------------------------------------------------- answer matching
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case, straighten curly quotes and collapse whitespace runs to one space."""
+    lowered = text.lower()
+    for curly, straight in (("“", '"'), ("”", '"'), ("‘", "'"), ("’", "'")):
+        lowered = lowered.replace(curly, straight)
+    return " ".join(lowered.split())
+
+
+def normalise_answer(answer: str) -> str:
+    """``normalise_text`` plus stripping the quotes around an answer ("“Squid Game”")."""
+    return normalise_text(answer).strip("\"' ")
+
+
+def answer_keys(answers: Iterable[str]) -> list[str]:
+    """The non-empty normalised answers."""
+    return [key for key in map(normalise_answer, answers) if key]
+
+
+def answer_in(text: str, answers: Iterable[str]) -> bool:
+    """Whether some answer occurs in text, ignoring case, quote style and spacing."""
+    haystack = normalise_text(text)
+    return any(key in haystack for key in answer_keys(answers))
+
+
+def answerable(dataset: Dataset) -> tuple[list[EvalQuestion], dict[str, int]]:
+    """The questions whose answer occurs in some article, and the others counted by reason."""
+    texts = {article.id: normalise_text(article.text) for article in dataset.articles}
+    corpus = "\x00".join(texts.values())
+    kept: list[EvalQuestion] = []
+    left_out: Counter[str] = Counter()
+    for question in dataset.questions:
+        keys = answer_keys(question.answers)
+        if not keys:
+            left_out["no answer"] += 1
+        elif _answer_found(keys, question, texts, corpus):
+            kept.append(question)
+        else:
+            left_out["answer not in corpus"] += 1
+    return kept, dict(left_out)
+
+
+def _answer_found(
+    keys: list[str], question: EvalQuestion, texts: dict[str, str], corpus: str
+) -> bool:
+    # The question's own articles usually hold the answer: look there before scanning everything.
+    own = [texts[i] for i in (*question.candidate_article_ids, *question.gold_article_ids)]
+    return any(key in text for text in own for key in keys) or any(key in corpus for key in keys)
+
+
+# ---------------------------------------------------------------- values from records
+
+
+def parse_date(value: object) -> date | None:
+    """A date from "2022/06/16", "2026-01-08" or those followed by a time; None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    match = _DATE.match(value) if isinstance(value, str) else None
+    if match is not None:
+        with contextlib.suppress(ValueError):  # 2022/13/01 matches but is no date
+            return date(*map(int, match.groups()))
+    raise ValueError(f"unreadable date {value!r}: write it as YYYY-MM-DD or YYYY/MM/DD")
+
+
+_DATE = re.compile(r"\s*(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?!\d)")
+
+
+def article_id(url: str) -> str:
+    """A stable id for an article: 16 hex digits of the sha1 of its normalised URL.
+
+    The scheme, a leading ``www.``, the case of the host, a trailing slash and the
+    fragment are ignored, so http/https copies of one page are one article.
+    """
+    parts = urlsplit(url.strip())
+    query = f"?{parts.query}" if parts.query else ""
+    key = f"{_host(url)}{parts.path.rstrip('/')}{query}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _host(url: str) -> str:
+    return urlsplit(url.strip()).netloc.lower().removeprefix("www.")
+
+
+def _merge(old: EvalArticle, new: EvalArticle) -> EvalArticle:
+    """One article from two copies: the longest text, with gaps filled from the other copy."""
+    base, other = (new, old) if len(new.text.strip()) > len(old.text.strip()) else (old, new)
+    return replace(
+        base,
+        title=base.title or other.title,
+        published=base.published or other.published,
+        url=base.url or other.url,
+        source=base.source or other.source,
+    )
+
+
+def _field(record: Record, key: str, where: str, *, required: bool = False) -> str:
+    value = record.get(key)
+    if value is None and not required:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise DatasetError(f"{where}: field {key!r} must be a string, got {value!r}; fix that line")
+    return str(value)
+
+
+def _str_list(record: Record, key: str, where: str) -> tuple[str, ...]:
+    value = record.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str | int) for item in value):
+        raise DatasetError(f"{where}: field {key!r} must be a list of strings, got {value!r}")
+    return tuple(str(item) for item in value)
+
+
+def _date_field(record: Record, key: str, where: str) -> date | None:
+    try:
+        return parse_date(record.get(key))
+    except ValueError as exc:
+        raise DatasetError(f"{where}: field {key!r}: {exc}") from exc
+
+
+# ---------------------------------------------------------------- files
+
+
+def _open(path: Path) -> IO[str]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[str, Record]]:
+    """The JSON objects of a JSON Lines file, each with "path:line" for error messages."""
+    try:
+        with _open(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield f"{path}:{number}", _parse_line(line, f"{path}:{number}")
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DatasetError(
+            f"{path}: cannot be read ({exc}); it must be UTF-8 JSON Lines, gzip-compressed "
+            "exactly when its name ends in .gz"
+        ) from exc
+
+
+def _parse_line(line: str, where: str) -> Record:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{where}: not valid JSON ({exc.msg}); fix or remove that line") from exc
+    if not isinstance(record, dict):
+        raise DatasetError(f"{where}: expected a JSON object per line, got {type(record).__name__}")
+    return record
+
+
+def _find(root: Path, stem: str) -> Path | None:
+    """``stem`` or ``stem.gz`` in root; an error when both exist."""
+    present = [root / name for name in (stem, f"{stem}.gz") if (root / name).is_file()]
+    if len(present) == 2:
+        raise DatasetError(f"{root}: both {stem} and {stem}.gz exist; keep only one of them")
+    return present[0] if present else None
+
+
+# ---------------------------------------------------------------- layouts
+
+
+def load_dataset(path: Path, limit: int | None = None) -> Dataset:
+    """Read a dataset folder in the RealTimeQA or the generic layout (see the module doc)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder; pass the folder that holds the dataset files")
+    if limit is not None and limit < 1:
+        raise DatasetError(f"limit must be a positive number of questions, got {limit}")
+    corpus, questions = _find(root, "corpus.jsonl"), _find(root, "questions.jsonl")
+    if corpus and questions:
+        return _load_generic(root, corpus, questions, limit)
+    weekly = _weekly_files(root)
+    if weekly["qa"]:
+        return _load_realtimeqa(root, weekly, limit)
+    raise DatasetError(
+        f"{root}: no dataset found; expected corpus.jsonl and questions.jsonl (generic layout) "
+        "or YYYYMMDD_qa.jsonl files (RealTimeQA layout), plain or .gz; see eval/datasets.py"
+    )
+
+
+_WEEKLY = re.compile(r"^\d{8}_(qa|gcs|gold)\.jsonl(?:\.gz)?$")
+
+
+def _weekly_files(root: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {"qa": [], "gcs": [], "gold": []}
+    for path in sorted(root.iterdir()):
+        match = _WEEKLY.match(path.name)
+        if match and not path.name.endswith(".gz"):
+            _find(root, path.name)  # refuses a plain file next to its .gz twin
+        if match:
+            found[match.group(1)].append(path)
+    return found
+
+
+def _load_realtimeqa(root: Path, weekly: dict[str, list[Path]], limit: int | None) -> Dataset:
+    records = [item for path in weekly["qa"] for item in _read_jsonl(path)]
+    all_ids = _unique_question_ids(records, "question_id")
+    kept = records[:limit] if limit else records
+    wanted = {_field(record, "question_id", where) for where, record in kept}
+    library = _ArticleLibrary()
+    links = {
+        kind: library.read_results(weekly[kind], all_ids, wanted, limit is None)
+        for kind in ("gcs", "gold")
+    }
+    articles = library.articles()
+    present = {article.id for article in articles}
+    questions = tuple(_realtimeqa_question(record, where, links, present) for where, record in kept)
+    return Dataset(root.resolve().name, articles, questions, _counts(library.skipped))
+
+
+def _counts(counter: Counter[str]) -> dict[str, int]:
+    return {reason: count for reason, count in sorted(counter.items()) if count}
+
+
+def _unique_question_ids(records: list[tuple[str, Record]], key: str) -> set[str]:
+    seen: dict[str, str] = {}
+    for where, record in records:
+        question_id = _field(record, key, where, required=True)
+        if question_id in seen:
+            raise DatasetError(
+                f"{where}: question id {question_id!r} is already used at {seen[question_id]}; "
+                "make question ids unique"
+            )
+        seen[question_id] = where
+    return set(seen)
+
+
+def _realtimeqa_question(
+    record: Record, where: str, links: dict[str, dict[str, list[str]]], present: set[str]
+) -> EvalQuestion:
+    question_id = _field(record, "question_id", where)
+    choices = _str_list(record, "choices", where)
+    answers = tuple(
+        choices[_choice_index(raw, choices, where)] for raw in _str_list(record, "answer", where)
+    )
+    return EvalQuestion(
+        id=question_id,
+        question=_field(record, "question_sentence", where, required=True),
+        asked_on=_date_field(record, "question_date", where),
+        choices=tuple(choice for choice in choices if choice.strip()),
+        answers=answers,
+        gold_article_ids=_kept(links["gold"].get(question_id, []), present),
+        candidate_article_ids=_kept(links["gcs"].get(question_id, []), present),
+    )
+
+
+def _choice_index(raw: str, choices: tuple[str, ...], where: str) -> int:
+    if not raw.strip().isdigit() or int(raw) >= len(choices):
+        raise DatasetError(
+            f"{where}: answer {raw!r} is not the index of one of the {len(choices)} choices; "
+            "fix the answer list of that question"
+        )
+    return int(raw)
+
+
+def _kept(ids: list[str], present: set[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in ids if i in present))
+
+
+class _ArticleLibrary:
+    """Collects search-result articles from gcs/gold files, deduplicated by URL."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, EvalArticle] = {}
+        self.skipped: Counter[str] = Counter()
+
+    def read_results(
+        self, paths: list[Path], known: set[str], wanted: set[str], keep_orphans: bool
+    ) -> dict[str, list[str]]:
+        """Article ids per wanted question; articles of unknown questions kept if asked."""
+        links: dict[str, list[str]] = {}
+        for path in paths:
+            for where, record in _read_jsonl(path):
+                question_id = _field(record, "question_id", where, required=True)
+                orphan = question_id not in known
+                if orphan:
+                    self.skipped[ORPHAN_RESULTS] += 1
+                if question_id in wanted or (orphan and keep_orphans):
+                    links.setdefault(question_id, []).extend(self._add_results(record, where))
+        return links
+
+    def _add_results(self, record: Record, where: str) -> Iterator[str]:
+        results = record.get("search_result") or []
+        if not isinstance(results, list):
+            raise DatasetError(f"{where}: search_result must be a list of articles")
+        for result in results:
+            article = _result_article(result, where)
+            if article is None:
+                self.skipped[NO_URL] += 1
+                continue
+            old = self._by_id.get(article.id)
+            self._by_id[article.id] = article if old is None else _merge(old, article)
+            yield article.id
+
+    def articles(self) -> tuple[EvalArticle, ...]:
+        """The articles with text; those without are counted once each."""
+        kept = tuple(a for a in self._by_id.values() if a.text.strip())
+        self.skipped[NO_TEXT] += len(self._by_id) - len(kept)
+        return kept
+
+
+def _result_article(result: object, where: str) -> EvalArticle | None:
+    if not isinstance(result, dict):
+        raise DatasetError(f"{where}: each search_result entry must be an object")
+    url = _field(result, "url", where).strip()
+    if not url:
+        return None
+    return EvalArticle(
+        id=article_id(url),
+        title=_field(result, "title", where).strip(),
+        text=_field(result, "text", where),
+        url=url,
+        published=_date_field(result, "publish_date", where),
+        source=_host(url) or None,
+    )
+
+
+def _load_generic(root: Path, corpus: Path, questions: Path, limit: int | None) -> Dataset:
+    skipped: Counter[str] = Counter()
+    by_id: dict[str, EvalArticle] = {}
+    for where, record in _read_jsonl(corpus):
+        article = _generic_article(record, where)
+        if article.id in by_id:
+            skipped[DUPLICATE_ID] += 1
+            article = _merge(by_id[article.id], article)
+        by_id[article.id] = article
+    articles = tuple(a for a in by_id.values() if a.text.strip())
+    skipped[NO_TEXT] += len(by_id) - len(articles)
+    present = {article.id for article in articles}
+    records = list(_read_jsonl(questions))
+    _unique_question_ids(records, "id")
+    kept = records[:limit] if limit else records
+    parsed = tuple(_generic_question(record, where, present) for where, record in kept)
+    return Dataset(root.resolve().name, articles, parsed, _counts(skipped))
+
+
+def _generic_article(record: Record, where: str) -> EvalArticle:
+    url = _field(record, "url", where).strip() or None
+    return EvalArticle(
+        id=_field(record, "id", where, required=True),
+        title=_field(record, "title", where).strip(),
+        text=_field(record, "text", where, required=True),
+        url=url,
+        published=_date_field(record, "published", where),
+        source=(_host(url) or None) if url else None,
+    )
+
+
+def _generic_question(record: Record, where: str, present: set[str]) -> EvalQuestion:
+    return EvalQuestion(
+        id=_field(record, "id", where, required=True),
+        question=_field(record, "question", where, required=True),
+        asked_on=_date_field(record, "asked_on", where),
+        choices=_str_list(record, "choices", where),
+        answers=_str_list(record, "answers", where),
+        gold_article_ids=_known_ids(record, "gold_article_ids", where, present),
+        candidate_article_ids=_known_ids(record, "candidate_article_ids", where, present),
+    )
+
+
+def _known_ids(record: Record, key: str, where: str, present: set[str]) -> tuple[str, ...]:
+    ids = _str_list(record, key, where)
+    unknown = [i for i in ids if i not in present]
+    if unknown:
+        raise DatasetError(
+            f"{where}: {key} names {unknown[0]!r}, which is no article with text in corpus.jsonl; "
+            "add that article or remove the id"
+        )
+    return tuple(dict.fromkeys(ids))

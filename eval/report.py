@@ -1,0 +1,147 @@
+"""The files of an ``newsqa eval`` run: metrics.json, report.md and two PNG plots.
+
+``metrics.json`` holds ``{"config": ..., "metrics": {mode: {metric: value}}}``; metric values
+are numbers or null (not measurable on that run). Only scores and configuration go into the
+report, never article or question text; every name and value in report.md is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+Metrics = Mapping[str, Mapping[str, float | None]]
+
+# (column header, metric key, format)
+COLUMNS = (
+    ("hit@1", "hit@1", ".3f"),
+    ("hit@5", "hit@5", ".3f"),
+    ("hit@10", "hit@10", ".3f"),
+    ("hit@20", "hit@20", ".3f"),
+    ("MRR@10", "mrr@10", ".3f"),
+    ("nDCG@10", "ndcg@10", ".3f"),
+    ("gold@5", "gold@5", ".3f"),
+    ("answer-acc", "answer_acc", ".3f"),
+    ("MC-acc", "mc_acc", ".3f"),
+    ("citation-valid", "citation_valid", ".3f"),
+    ("abstain", "abstain_rate", ".3f"),
+    ("p50 ms", "p50_ms", ".0f"),
+    ("p95 ms", "p95_ms", ".0f"),
+)
+MISSING = "n/a"
+
+
+def write_report(
+    out_dir: Path,
+    metrics: Metrics,
+    config: Mapping[str, Any],
+    latencies: Mapping[str, Sequence[float]],
+    hit_curves: Mapping[str, Mapping[int, float]],
+) -> list[Path]:
+    """Write the run's report files into out_dir (created if needed); return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        _write_json(out_dir / "metrics.json", metrics, config),
+        _write_markdown(out_dir / "report.md", metrics, config),
+        _plot_hit_curves(out_dir / "hit_at_k.png", hit_curves),
+        _plot_latencies(out_dir / "latency.png", latencies),
+    ]
+
+
+def _write_json(path: Path, metrics: Metrics, config: Mapping[str, Any]) -> Path:
+    payload = {"config": config, "metrics": metrics}
+    text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False, default=_jsonable)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy scalars as Python numbers; anything else (paths, dates) as its string."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def markdown_table(metrics: Metrics) -> str:
+    """One row per mode, one column per metric."""
+    header = "| mode | " + " | ".join(title for title, _, _ in COLUMNS) + " |"
+    rule = "|---|" + "---:|" * len(COLUMNS)
+    rows = [
+        f"| {escape(mode)} | "
+        + " | ".join(_number(scores.get(key), fmt) for _, key, fmt in COLUMNS)
+        + " |"
+        for mode, scores in metrics.items()
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _number(value: float | None, fmt: str) -> str:
+    return MISSING if value is None else format(value, fmt)
+
+
+def escape(value: object) -> str:
+    """Text safe inside a Markdown table cell or list item: no HTML, markup or line breaks."""
+    text = html.escape(" ".join(str(value).split()))
+    for char in "\\`*_[]|#~":
+        text = text.replace(char, f"\\{char}")
+    return text
+
+
+def _write_markdown(path: Path, metrics: Metrics, config: Mapping[str, Any]) -> Path:
+    settings = [f"- {escape(key)}: {escape(value)}" for key, value in sorted(config.items())]
+    lines = [
+        "# newsqa evaluation",
+        "",
+        markdown_table(metrics),
+        "",
+        f"{MISSING}: not measurable on that run (no gold articles, no choices or no quotes).",
+        "",
+        "## Configuration",
+        "",
+        *settings,
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _plot_hit_curves(path: Path, hit_curves: Mapping[str, Mapping[int, float]]) -> Path:
+    figure, axes = _figure()
+    for mode, curve in hit_curves.items():
+        ks = sorted(curve)
+        axes.plot(ks, [curve[k] for k in ks], marker="o", markersize=3, label=_label(mode))
+    axes.set(xlabel="k (passages read)", ylabel="hit@k", ylim=(0, 1), title="Answer in top k")
+    _finish(figure, axes, path, has_data=any(hit_curves.values()))
+    return path
+
+
+def _plot_latencies(path: Path, latencies: Mapping[str, Sequence[float]]) -> Path:
+    figure, axes = _figure()
+    modes = [mode for mode, values in latencies.items() if len(values)]
+    if modes:
+        axes.boxplot([list(latencies[m]) for m in modes], tick_labels=[_label(m) for m in modes])
+    axes.set(ylabel="latency (ms)", title="Latency per question")
+    _finish(figure, axes, path, has_data=bool(modes))
+    return path
+
+
+def _figure() -> tuple[Any, Any]:
+    # A bare Figure renders with Agg on savefig: no pyplot state, no global backend switch.
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _label(mode: str) -> str:
+    return mode.replace("$", r"\$")  # "$" would start matplotlib mathtext
+
+
+def _finish(figure: Any, axes: Any, path: Path, *, has_data: bool) -> None:
+    if has_data and axes.get_legend_handles_labels()[0]:
+        axes.legend()
+    if not has_data:
+        axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
+    axes.grid(alpha=0.3)
+    figure.savefig(path, format="png", dpi=100)
