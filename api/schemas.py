@@ -1,0 +1,156 @@
+"""Request and response models of the HTTP API (pydantic lives only here, at the edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.library import IngestResult
+from qa.models import Article, Citation, Timestamp
+from qa.service import TimedAnswer
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., description="The question, in plain words.",
+                          examples=["How much funding did ICE receive in 2025?"])
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default 5).")
+    mode: Mode | None = Field(None, description="Retrieval mode (default hybrid).")
+    as_of: datetime | None = Field(
+        None, description="Answer from text published at or before this moment only.")
+
+
+class CitationOut(BaseModel):
+    marker: int
+    quote: str = Field(..., description="Verbatim text from the article section.")
+    article_id: str
+    title: str
+    url: str | None
+    section: Literal["body", "update"]
+    update_index: int | None = Field(None, description="1-based number of the update, in time order.")
+    timestamp: str | None = Field(None, description="ISO 8601; a bare date when only the date is known.")
+    timestamp_precision: Literal["date", "second"] | None
+    score: float
+
+    @classmethod
+    def of(cls, c: Citation) -> CitationOut:
+        return cls(marker=c.marker, quote=c.quote, article_id=c.article_id, title=c.title,
+                   url=c.url, section=c.section.kind, update_index=c.section.index,
+                   timestamp=stamp_iso(c.timestamp), timestamp_precision=precision(c.timestamp),
+                   score=c.score)
+
+
+class AskResponse(BaseModel):
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+    took_ms: float
+
+    @classmethod
+    def of(cls, timed: TimedAnswer) -> AskResponse:
+        a = timed.answer
+        return cls(answer=a.text, abstained=a.abstained,
+                   citations=[CitationOut.of(c) for c in a.citations],
+                   took_ms=round(timed.took_ms, 2))
+
+
+class UpdateIn(BaseModel):
+    published_at: str
+    text: str
+
+
+class ArticleIn(BaseModel):
+    """A JSON article document."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    title: str
+    url: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    body: str = ""
+    updates: list[UpdateIn] = Field(default_factory=list)
+
+
+class IngestOut(BaseModel):
+    article_id: str
+    title: str
+    new_sections: int
+    new_chunks: int
+    replaced_sections: int
+    changed: bool
+
+    @classmethod
+    def of(cls, r: IngestResult) -> IngestOut:
+        return cls(article_id=r.article_id, title=r.title, new_sections=r.new_sections,
+                   new_chunks=r.new_chunks, replaced_sections=r.replaced_sections,
+                   changed=r.changed)
+
+
+class UpdateOut(BaseModel):
+    index: int
+    published_at: str
+    text: str
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    source: str | None
+    published_at: str | None
+    published_precision: Literal["date", "second"] | None
+    update_count: int
+    last_updated: str | None
+
+    @classmethod
+    def of(cls, a: Article) -> ArticleSummary:
+        return cls(**_summary_fields(a))
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    source: str | None
+    published_at: str | None
+    published_precision: Literal["date", "second"] | None
+    update_count: int
+    last_updated: str | None
+    body: str
+    updates: list[UpdateOut]
+
+    @classmethod
+    def of(cls, a: Article) -> ArticleOut:
+        return cls(**_summary_fields(a), body=a.body,
+                   updates=[UpdateOut(index=i, published_at=u.published_at.iso(), text=u.text)
+                            for i, u in enumerate(a.updates, start=1)])
+
+
+def _summary_fields(a: Article) -> dict[str, object]:
+    last = a.updates[-1].published_at if a.updates else a.published_at
+    return {"id": a.id, "title": a.title, "url": a.url, "source": a.source,
+            "published_at": stamp_iso(a.published_at),
+            "published_precision": precision(a.published_at),
+            "update_count": len(a.updates), "last_updated": stamp_iso(last)}
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    articles: int
+    chunks: int
+    model: str
+
+
+def stamp_iso(stamp: Timestamp | None) -> str | None:
+    return None if stamp is None else stamp.iso()
+
+
+def precision(stamp: Timestamp | None) -> Literal["date", "second"] | None:
+    if stamp is None:
+        return None
+    return "date" if stamp.date_only else "second"

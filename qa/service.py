@@ -1,0 +1,134 @@
+"""NewsQA: the one object the API, the CLI and the benchmark talk to."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.collection import SEARCH_MODES, Collection, FusionSettings, SearchMode
+from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from qa.answer import AnswerSettings, compose_answer
+from qa.citations import verified
+from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
+from qa.library import IngestResult, Library
+from qa.models import Answer, Article, Citation, Passage
+from qa.settings import Settings
+from qa.sources import find_article_files, read_article_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file of a batch ingest."""
+
+    path: str
+    result: IngestResult | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TimedAnswer:
+    answer: Answer
+    took_ms: float
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(settings.model)
+
+
+class NewsQA:
+    """Ingest articles, answer questions with verified, timestamped citations."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 fusion: FusionSettings | None = None,
+                 answer_settings: AnswerSettings | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self.collection = Collection(settings.data_dir, self.embedder.name, self.embedder.dim,
+                                     fusion=fusion)
+        self.library = Library(self.collection, self.embedder, settings.chunk_tokens)
+        self.answer_settings = answer_settings or AnswerSettings()
+        self._embed_query = lru_cache(maxsize=1024)(self._embed_query_uncached)
+
+    def close(self) -> None:
+        self.collection.close()
+
+    # -- ingest -----------------------------------------------------------------------------
+
+    def ingest(self, article: Article) -> IngestResult:
+        return self.library.ingest(article)
+
+    def ingest_paths(self, paths: list[Path]) -> Iterator[FileOutcome]:
+        """Ingest every article file under `paths`, one outcome per file; a bad file stops nothing."""
+        for path in find_article_files(paths):
+            try:
+                article = read_article_file(path, self.settings.zone,
+                                            self.settings.max_article_chars)
+                yield FileOutcome(str(path), result=self.ingest(article))
+            except NewsqaError as exc:
+                yield FileOutcome(str(path), error=str(exc))
+
+    # -- questions --------------------------------------------------------------------------
+
+    def _embed_query_uncached(self, text: str) -> np.ndarray:
+        return self.embedder.embed([text])[0]
+
+    def check_question(self, question: str) -> str:
+        text = question.strip()
+        if not text:
+            raise InvalidQuestion("the question is empty; ask something about the coverage")
+        if len(text) > self.settings.max_question_chars:
+            raise InvalidQuestion(f"the question has {len(text):,} characters, over the limit of "
+                                  f"{self.settings.max_question_chars:,}; shorten it")
+        return text
+
+    def search(self, query: str, top_k: int | None = None, mode: str | None = None,
+               as_of: datetime | None = None) -> list[Passage]:
+        k = top_k or self.settings.top_k
+        if not 1 <= k <= 100:
+            raise InvalidQuestion(f"top_k={k} is out of range; use 1 to 100")
+        search_mode = mode or self.settings.mode
+        if search_mode not in SEARCH_MODES:
+            raise InvalidQuestion(f"mode {search_mode!r} is unknown; use one of "
+                                  f"{', '.join(SEARCH_MODES)}")
+        vector = self._embed_query(query) if search_mode != "bm25" else None
+        hits = self.collection.search(query, vector, k, mode_of(search_mode),
+                                      time_max=None if as_of is None else as_of.timestamp())
+        docs = self.collection.get([h.id for h in hits])
+        return [Passage(h.id, self.library.chunk_from_meta(docs[h.id].text, docs[h.id].meta),
+                        h.score, h.dense, h.keyword) for h in hits if h.id in docs]
+
+    def ask(self, question: str, top_k: int | None = None, mode: str | None = None,
+            as_of: datetime | None = None) -> TimedAnswer:
+        started = time.perf_counter()
+        text = self.check_question(question)
+        passages = self.search(text, top_k, mode, as_of)
+        answer = compose_answer(text, passages, self.collection.keyword.idf, self.answer_settings)
+        answer = verified(answer, self._section_of)
+        return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
+
+    def _section_of(self, citation: Citation) -> str | None:
+        sid = "body" if citation.section.kind == "body" else next(
+            (u["sid"] for i, u in enumerate(self.library.record(citation.article_id)["updates"],
+                                            start=1) if i == citation.section.index), None)
+        return None if sid is None else self.library.section_text(citation.article_id, sid)
+
+
+def mode_of(value: str) -> SearchMode:
+    for mode in SEARCH_MODES:
+        if mode == value:
+            return mode
+    raise InvalidQuestion(f"mode {value!r} is unknown; use one of {', '.join(SEARCH_MODES)}")
+
+
+__all__ = ["NewsQA", "FileOutcome", "TimedAnswer", "ArticleParseError"]

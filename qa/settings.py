@@ -1,0 +1,51 @@
+"""One settings object, from NEWSQA_* environment variables (and CLI flags that set them)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything newsqa can be told; defaults suit one process on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the store and indexes live.")
+    model: str = Field("all-MiniLM-L6-v2",
+                       description="Embedding model: the default packaged one, or a local path.")
+    embedder: Literal["model", "hashing"] = Field(
+        "model", description="'hashing' uses a deterministic bag-of-words embedder (no model).")
+    default_tz: str = Field("UTC", description="Zone for timestamps written without one.")
+    chunk_tokens: int = Field(200, ge=16, le=2048,
+                              description="Target chunk size in tiktoken (cl100k) tokens.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    max_question_chars: int = Field(1000, ge=10)
+    max_article_chars: int = Field(2_000_000, ge=1000)
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description="Origins allowed to call the API from a browser.")
+
+    @field_validator("default_tz")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"NEWSQA_DEFAULT_TZ={value!r} is not a known time zone; use an "
+                             "IANA name such as 'UTC' or 'America/New_York'") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_tz)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,54 @@
+"""Reading publication times: live-page stamps ("10/8/2025, 5:40:56 PM"), ISO 8601, bare dates.
+
+A time without a zone takes the configured default zone; a bare date stays date-only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, tzinfo
+
+from qa.errors import InvalidTime
+from qa.models import Timestamp
+
+_US_STAMP = re.compile(
+    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$")
+_SLASH_DATE = re.compile(r"^\s*(\d{4})/(\d{1,2})/(\d{1,2})\s*$")
+
+
+def _at(moment: datetime, zone: tzinfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def start_of(day: date, zone: tzinfo) -> Timestamp:
+    return Timestamp(datetime.combine(day, time(0, 0), tzinfo=zone), date_only=True)
+
+
+def _us_stamp(match: re.Match[str], zone: tzinfo) -> Timestamp:
+    month, day, year = int(match[1]), int(match[2]), int(match[3])
+    if match[4] is None:
+        return start_of(date(year, month, day), zone)
+    hour, minute, second = int(match[4]), int(match[5]), int(match[6] or 0)
+    if match[7]:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"hour {hour} with {match[7]}")
+        hour = hour % 12 + (12 if match[7].lower() == "pm" else 0)
+    return Timestamp(datetime(year, month, day, hour, minute, second, tzinfo=zone))
+
+
+def parse_timestamp(text: str, zone: tzinfo) -> Timestamp:
+    """Read `text` as a publication time, or raise InvalidTime naming it."""
+    value = text.strip()
+    try:
+        if match := _US_STAMP.match(value):
+            return _us_stamp(match, zone)
+        if match := _SLASH_DATE.match(value):
+            return start_of(date(int(match[1]), int(match[2]), int(match[3])), zone)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return start_of(date.fromisoformat(value), zone)
+        return Timestamp(_at(datetime.fromisoformat(value.replace("Z", "+00:00")), zone))
+    except ValueError as exc:
+        raise InvalidTime(
+            f"cannot read the time {text!r}: {exc}. Write it as ISO 8601 "
+            "('2025-10-08T17:40:56-04:00', or '2025-10-08' for a date) or as a live-page "
+            "stamp ('10/8/2025, 5:40:56 PM')") from exc

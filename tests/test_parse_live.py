@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qa.errors import ArticleParseError
+from qa.parse_live import parse_live_article
+from tests.conftest import require_sample
+
+UTC = ZoneInfo("UTC")
+
+EXPECTED_TIMES = [
+    "2025-10-08T17:20:57+00:00", "2025-10-08T17:30:57+00:00", "2025-10-08T17:40:56+00:00",
+    "2025-10-08T17:50:55+00:00", "2025-10-08T18:00:58+00:00", "2025-10-08T18:10:58+00:00",
+    "2025-10-08T18:21:01+00:00", "2025-10-08T18:31:19+00:00", "2025-10-08T18:41:14+00:00",
+    "2025-10-08T18:51:19+00:00", "2025-10-08T19:01:34+00:00", "2025-10-08T19:11:11+00:00",
+]
+
+
+@pytest.fixture(scope="module")
+def sample():  # type: ignore[no-untyped-def]
+    path = require_sample()
+    return parse_live_article(path.read_text(encoding="utf-8"), str(path), UTC)
+
+
+def test_sample_has_twelve_updates_with_exact_timestamps(sample) -> None:  # type: ignore[no-untyped-def]
+    assert [u.published_at.iso() for u in sample.updates] == EXPECTED_TIMES
+
+
+def test_sample_body_is_date_only_and_says_so(sample) -> None:  # type: ignore[no-untyped-def]
+    assert sample.title == "Tech Innovations Drive ICE’s Intensified Deportation Efforts"
+    assert sample.published_at.date_only
+    assert sample.published_at.iso() == "2025-10-08"
+
+
+def test_teasers_are_dropped_and_headings_kept(sample) -> None:  # type: ignore[no-untyped-def]
+    assert "### Funding and Expansion" in sample.body
+    assert "### Facial Recognition and Surveillance" in sample.body
+    assert "..." not in sample.body
+    assert sample.body.count("ICE's technological arsenal has been supported by") == 1
+    assert "$28.7 billion allocated for operations" in sample.body
+
+
+def test_header_and_footer_are_not_content(sample) -> None:  # type: ignore[no-untyped-def]
+    everything = sample.body + "\n".join(u.text for u in sample.updates)
+    for junk in ("Back to all articles", "Latest News", "📊", "min read", "updates automatically"):
+        assert junk not in everything
+    assert sample.updates[-1].text.endswith("privacy rights[2][7].")
+
+
+def test_cut_off_update_is_kept_as_written(sample) -> None:  # type: ignore[no-untyped-def]
+    assert sample.updates[1].text.endswith("citing ICE’s $3.75 million contract")
+
+
+def test_zone_applies_to_times_without_one() -> None:
+    text = "T\n\n📅 Published: 10/8/2025\n\nBody.\n🔄 Updated: 10/8/2025, 5:40:56 PM\nNews."
+    article = parse_live_article(text, "x.txt", ZoneInfo("America/New_York"))
+    assert article.updates[0].published_at.iso() == "2025-10-08T17:40:56-04:00"
+
+
+@pytest.mark.parametrize(("text", "line", "reason"), [
+    ("", None, "empty"),
+    ("   \n\n", None, "empty"),
+    ("🔄 Updated: 10/8/2025, 5:40:56 PM\nText", 1, "title"),
+    ("Title\n📅 Published: 10/8/2025\nBody\n🔄 Updated: 13/45/2025, 5:40 PM\nx", 4, "13/45/2025"),
+    ("Title\n\n📅 Published: 10/8/2025\n\n", 1, "no body and no updates"),
+])
+def test_unparseable_files_name_line_and_reason(text: str, line: int | None, reason: str) -> None:
+    with pytest.raises(ArticleParseError) as info:
+        parse_live_article(text, "bad.txt", UTC)
+    assert info.value.source == "bad.txt"
+    assert info.value.line == line
+    assert reason in str(info.value)
+
+
+def test_demo_corpus_parses_with_revised_figures() -> None:
+    root = Path(__file__).resolve().parent.parent / "qa" / "demo_corpus"
+    articles = [parse_live_article(p.read_text(), p.name, UTC) for p in sorted(root.glob("*.txt"))]
+    assert len(articles) == 3
+    assert all(len(a.updates) >= 3 for a in articles)
+    bridge = next(a for a in articles if "Bridge" in a.title)
+    assert "$410 million" in bridge.body and "$452 million" in bridge.updates[1].text
