@@ -153,6 +153,15 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         service.close()
 
 
+def _register_eval() -> None:
+    from eval.cli import eval_command
+
+    app.command("eval")(eval_command)
+
+
+_register_eval()
+
+
 def main() -> None:
     app()
 

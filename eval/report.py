@@ -1,7 +1,7 @@
 """The files of an ``newsqa eval`` run: metrics.json, report.md and two PNG plots.
 
-``metrics.json`` holds ``{"config": ..., "metrics": {mode: {metric: value}}}``; metric values
-are numbers or null (not measurable on that run). Only scores and configuration go into the
+``metrics.json`` holds ``{"n_questions", "n_chunks", "modes": {mode: {metric: value}}, "index":
+{...}, "config": {...}}``; metric values are numbers or null (not measurable on that run). Only scores and configuration go into the
 report, never article or question text; every name and value in report.md is escaped.
 """
 
@@ -40,20 +40,22 @@ def write_report(
     config: Mapping[str, Any],
     latencies: Mapping[str, Sequence[float]],
     hit_curves: Mapping[str, Mapping[int, float]],
+    extra: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write the run's report files into out_dir (created if needed); return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
-        _write_json(out_dir / "metrics.json", metrics, config),
+        _write_json(out_dir / "metrics.json", metrics, config, extra or {}),
         _write_markdown(out_dir / "report.md", metrics, config),
         _plot_hit_curves(out_dir / "hit_at_k.png", hit_curves),
         _plot_latencies(out_dir / "latency.png", latencies),
     ]
 
 
-def _write_json(path: Path, metrics: Metrics, config: Mapping[str, Any]) -> Path:
-    payload = {"config": config, "metrics": metrics}
+def _write_json(path: Path, metrics: Metrics, config: Mapping[str, Any],
+                extra: Mapping[str, Any]) -> Path:
+    payload = {**extra, "modes": metrics, "config": config}
     text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False, default=_jsonable)
     path.write_text(text + "\n", encoding="utf-8")
     return path

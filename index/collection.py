@@ -10,7 +10,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -98,6 +99,8 @@ class Collection:
         self._check_model()
         self.keyword = keyword_factory()
         self._times: dict[int, float | None] = {}
+        self._bulk_depth = 0
+        self._unsaved = False
         self.vectors = self._load_vectors()
         self._load_keyword_and_times()
 
@@ -199,7 +202,30 @@ class Collection:
             for doc_id, doc in zip(ids, docs, strict=True):
                 self.keyword.add(doc_id, doc.search_text if doc.search_text is not None else doc.text)
                 self._times[doc_id] = doc.time
-        self._save_vectors(self.vectors)
+        self._unsaved = True
+        if self._bulk_depth == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Persist the vector index if it changed since the last save."""
+        with self._lock:
+            if self._unsaved:
+                self._save_vectors(self.vectors)
+                self._unsaved = False
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many writes, one vector-index save at the end. Each write is still atomic in the store;
+        a crash inside leaves a stale index file, which the next start rebuilds from the store."""
+        with self._lock:
+            self._bulk_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                self.flush()
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 from index.collection import Batch, Collection
 from index.embed import Embedder
 from index.store import NewDoc
-from qa.chunking import chunk_section
+from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
 from qa.ids import content_hash, is_valid_article_id
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
@@ -133,14 +133,24 @@ class Library:
         if not article.body.strip() and not any(u.text.strip() for u in article.updates):
             raise InvalidArticle(f"article {article.id!r} has no text: give a body or an update")
 
-    def _chunk_docs(self, article: Article, section: Section) -> list[NewDoc]:
+    def _chunk(self, article: Article, section: Section) -> tuple[list[ChunkSpan], list[str]]:
+        """The section's chunk spans, and the text each one embeds."""
         limit = self.embedder.max_tokens
 
         def fits(text: str, heading: str | None) -> bool:
             return self.embedder.count_tokens(embed_text(article.title, heading, text)) <= limit
 
         spans = chunk_section(section.text, self.chunk_tokens, fits)
-        texts = [embed_text(article.title, s.heading, section.text[s.start:s.end]) for s in spans]
+        return spans, [embed_text(article.title, s.heading, section.text[s.start:s.end])
+                       for s in spans]
+
+    def texts_to_embed(self, article: Article) -> list[str]:
+        """What ingesting `article` would embed (lets a bulk loader embed in large batches first)."""
+        return [text for section in self._sections(article)
+                for text in self._chunk(article, section)[1]]
+
+    def _chunk_docs(self, article: Article, section: Section) -> list[NewDoc]:
+        spans, texts = self._chunk(article, section)
         vectors = self.embedder.embed(texts)
         digest = content_hash(section.text)
         when = section.timestamp

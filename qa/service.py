@@ -15,7 +15,7 @@ import numpy as np
 from index.collection import SEARCH_MODES, Collection, FusionSettings, SearchMode
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from qa.answer import AnswerSettings, compose_answer
-from qa.citations import verified
+from qa.citations import quote_is_verbatim, verified
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.library import IngestResult, Library
 from qa.models import Answer, Article, Citation, Passage
@@ -80,6 +80,10 @@ class NewsQA:
 
     # -- questions --------------------------------------------------------------------------
 
+    def forget_queries(self) -> None:
+        """Drop cached query vectors (benchmarks time each mode from cold)."""
+        self._embed_query.cache_clear()
+
     def _embed_query_uncached(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
 
@@ -109,13 +113,18 @@ class NewsQA:
                         h.score, h.dense, h.keyword) for h in hits if h.id in docs]
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None,
-            as_of: datetime | None = None) -> TimedAnswer:
+            as_of: datetime | None = None, *, search_for: str | None = None) -> TimedAnswer:
+        """Answer `question`; `search_for` retrieves with other words (a resolved follow-up)."""
         started = time.perf_counter()
         text = self.check_question(question)
-        passages = self.search(text, top_k, mode, as_of)
+        passages = self.search(search_for or text, top_k, mode, as_of)
         answer = compose_answer(text, passages, self.collection.keyword.idf, self.answer_settings)
         answer = verified(answer, self._section_of)
         return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
+
+    def quote_is_verbatim(self, citation: Citation) -> bool:
+        """Is the citation's quote, at its offsets, exactly the stored text of its section?"""
+        return quote_is_verbatim(citation, self._section_of(citation))
 
     def _section_of(self, citation: Citation) -> str | None:
         sid = "body" if citation.section.kind == "body" else next(

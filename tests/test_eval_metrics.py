@@ -276,7 +276,7 @@ def test_metrics_json_round_trips(tmp_path: Path) -> None:
     _, metrics = _report(tmp_path)
     text = (tmp_path / "out" / "metrics.json").read_text(encoding="utf-8")
     loaded = json.loads(text)
-    assert loaded["metrics"] == metrics
+    assert loaded["modes"] == metrics
     assert loaded["config"] == {"dataset": "/data/rtqa", "k": 20, "model": "mini_lm*v2"}
     assert text == json.dumps(loaded, indent=2, sort_keys=True) + "\n"  # pretty, sorted
 

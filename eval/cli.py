@@ -1,0 +1,54 @@
+"""`newsqa eval` (also `python -m eval`): the benchmark command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+MODES = ("bm25", "dense", "hybrid")
+
+
+def eval_command(
+    dataset: Annotated[Path, typer.Option(help="Dataset folder (RealTimeQA or generic JSONL layout).")],
+    modes: Annotated[str, typer.Option(help="Comma-separated retrieval modes.")] = ",".join(MODES),
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,  # noqa: UP045
+    out: Annotated[Path, typer.Option(help="Where the report, plots and metrics.json go.")] = Path(
+        "runs/latest"),
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(".newsqa/cache"),
+    chunk_tokens: Annotated[int, typer.Option(help="Chunk size in tiktoken tokens.")] = 200,
+    question_date: Annotated[bool, typer.Option(
+        help="Ask each question as of the end of its question_date.")] = True,
+    embedder: Annotated[str, typer.Option(help="'model' or 'hashing' (no model, for smoke runs).")
+                        ] = "model",
+) -> None:
+    """Run every answerable question through the service's pipeline in each mode and report."""
+    from eval.datasets import DatasetError
+    from eval.report import markdown_table
+    from eval.run import EvalConfig, run
+
+    chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
+    unknown = [m for m in chosen if m not in MODES]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"unknown mode(s) {unknown or modes!r}; use a comma-separated "
+                                 f"list of {', '.join(MODES)}", param_hint="--modes")
+    if embedder not in ("model", "hashing"):
+        raise typer.BadParameter(f"{embedder!r} is not an embedder; use 'model' or 'hashing'",
+                                 param_hint="--embedder")
+    config = EvalConfig(dataset=dataset, out=out, modes=chosen, limit=limit, cache_dir=cache_dir,
+                        chunk_tokens=chunk_tokens, use_question_date=question_date,
+                        embedder=embedder)
+    try:
+        result = run(config, log=typer.echo)
+    except DatasetError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from exc
+    typer.echo(markdown_table(result["modes"]))
+    typer.echo(f"{result['n_questions']} questions, {result['n_chunks']} chunks, "
+               f"{result['index']['chunks_per_s']} chunks/s, peak RSS {result['index']['peak_rss_mb']} MB")
+    typer.echo(f"report: {out / 'report.md'}")
+
+
+def main() -> None:
+    typer.run(eval_command)

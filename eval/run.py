@@ -1,0 +1,139 @@
+"""One benchmark run: ingest a dataset's articles through the normal ingest path, ask every
+answerable question in each retrieval mode, score, and write the report."""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from eval.datasets import Dataset, EvalArticle, EvalQuestion, answerable, load_dataset
+from eval.metrics import QuestionResult, RankedPassage, choose_choice, hit_curve, summarize
+from eval.report import write_report
+from index.embed_cache import CachedEmbedder
+from qa.models import Article, Timestamp
+from qa.service import NewsQA, make_embedder
+from qa.settings import Settings
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    dataset: Path
+    out: Path
+    modes: tuple[str, ...] = ("bm25", "dense", "hybrid")
+    limit: int | None = None
+    depth: int = 20                 # passages retrieved per question (hit@20 needs 20)
+    use_question_date: bool = True  # ask "as of" the end of the question's day
+    cache_dir: Path = Path(".newsqa/cache")
+    chunk_tokens: int = 200
+    model: str = "all-MiniLM-L6-v2"
+    embedder: str = "model"
+    progress: bool = True
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def to_article(item: EvalArticle, zone: Any) -> Article:
+    published = None
+    if item.published is not None:
+        published = Timestamp(datetime.combine(item.published, dtime(0, 0), tzinfo=zone), True)
+    return Article(id=item.id, title=item.title.strip() or "(untitled)", body=item.text.strip(),
+                   published_at=published, url=item.url, source=item.source)
+
+
+def _bar(config: EvalConfig, total: int, desc: str, unit: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit=unit, disable=not config.progress, mininterval=2)
+
+
+def build_index(service: NewsQA, embedder: CachedEmbedder, dataset: Dataset,
+                config: EvalConfig) -> dict[str, float]:
+    """Embed every chunk in large batches (cached), then ingest article by article."""
+    zone = service.settings.zone
+    articles = [to_article(a, zone) for a in dataset.articles if a.text.strip()]
+    started = time.perf_counter()
+    texts = [t for a in tqdm(articles, desc="chunking", unit="article", disable=not config.progress,
+                             mininterval=2) for t in service.library.texts_to_embed(a)]
+    with _bar(config, len(texts), "embedding", "chunk") as bar:
+        misses_before = embedder.misses
+        embedder.embed(texts, progress=bar.update)
+        embedded = embedder.misses - misses_before
+    embed_s = time.perf_counter() - started
+    with service.collection.bulk(), _bar(config, len(articles), "ingesting", "article") as bar:
+        for article in articles:
+            service.ingest(article)
+            bar.update(1)
+    total_s = time.perf_counter() - started
+    chunks = len(service.collection)
+    return {"chunks": chunks, "seconds": round(total_s, 1), "chunks_per_s": round(chunks / total_s, 1),
+            "newly_embedded": embedded, "embed_seconds": round(embed_s, 1)}
+
+
+def asked_on(question: EvalQuestion, zone: Any) -> datetime | None:
+    if question.asked_on is None:
+        return None
+    return datetime.combine(question.asked_on, dtime(23, 59, 59), tzinfo=zone)
+
+
+def run_mode(service: NewsQA, questions: list[EvalQuestion], mode: str,
+             config: EvalConfig) -> list[QuestionResult]:
+    zone = service.settings.zone
+    service.forget_queries()  # each mode pays for its own query embeddings
+    results = []
+    for q in tqdm(questions, desc=f"asking ({mode})", unit="question", disable=not config.progress,
+                  mininterval=2):
+        as_of = asked_on(q, zone) if config.use_question_date else None
+        timed = service.ask(q.question, top_k=config.depth, mode=mode, as_of=as_of)
+        answer = timed.answer
+        passages = tuple(RankedPassage(p.chunk.article_id, p.chunk.text) for p in answer.passages)
+        valid = tuple(service.quote_is_verbatim(c) for c in answer.citations)
+        choice = choose_choice(q.choices, passages) if q.choices else None
+        results.append(QuestionResult(q.id, passages, timed.took_ms,
+                                      tuple(c.quote for c in answer.citations), valid,
+                                      answer.abstained, choice))
+    return results
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
+    dataset = load_dataset(config.dataset, config.limit)
+    questions, left_out = answerable(dataset)
+    log(f"{dataset.name}: {len(dataset.articles)} articles, {len(dataset.questions)} questions, "
+        f"{len(questions)} answerable; left out: {left_out or 'none'}")
+    index_dir = config.out / "index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    settings = Settings(data_dir=index_dir, chunk_tokens=config.chunk_tokens, model=config.model,
+                        embedder=config.embedder, **config.settings)  # type: ignore[arg-type]
+    embedder = CachedEmbedder(make_embedder(settings), config.cache_dir / "embeddings.sqlite3")
+    service = NewsQA(settings, embedder=embedder)
+    try:
+        index_stats = build_index(service, embedder, dataset, config)
+        log(f"indexed {index_stats['chunks']} chunks in {index_stats['seconds']} s "
+            f"({index_stats['newly_embedded']} newly embedded)")
+        results = {mode: run_mode(service, questions, mode, config) for mode in config.modes}
+    finally:
+        service.close()
+        embedder.close()
+    modes = {mode: summarize(r, questions) for mode, r in results.items()}
+    index_stats["peak_rss_mb"] = peak_rss_mb()
+    summary = {"n_questions": len(questions), "n_chunks": index_stats["chunks"], "index": index_stats,
+               "left_out": left_out}
+    run_config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
+    run_config["as_of"] = "end of question_date" if config.use_question_date else "none"
+    write_report(config.out, modes, run_config,
+                 {m: [r.latency_ms for r in rs] for m, rs in results.items()},
+                 {m: hit_curve(rs, questions) for m, rs in results.items()}, extra=summary)
+    return {**summary, "modes": modes}
+
+
+def today() -> date:  # pragma: no cover - a seam for tests
+    return date.today()

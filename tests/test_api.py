@@ -1,0 +1,115 @@
+"""The HTTP API through FastAPI's test client: answers, articles, and every bad input as a 4xx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from qa.service import NewsQA
+from tests.conftest import DEMO
+
+ARTICLE = {
+    "id": "ferry-strike", "title": "Ferry Workers Strike Over Pay", "url": "https://example.org/f",
+    "source": "Example News", "published_at": "2026-03-14",
+    "body": "Ferry workers walked out on Monday after talks over pay collapsed.",
+    "updates": [{"published_at": "2026-03-14T09:00:00-04:00",
+                 "text": "About 2,000 passengers were stranded at the harbour terminal."}],
+}
+
+
+@pytest.fixture
+def client(service: NewsQA) -> Iterator[TestClient]:
+    list(service.ingest_paths([DEMO]))
+    with TestClient(create_app(service.settings, service), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_ask_returns_verbatim_cited_timestamped_quotes(client: TestClient, service: NewsQA) -> None:
+    response = client.post("/v1/ask", json={"question": "How much is the bridge contract worth?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"answer", "abstained", "citations", "took_ms"}
+    assert not body["abstained"] and body["citations"]
+    for c in body["citations"]:
+        assert f"[{c['marker']}]" in body["answer"]
+        article = service.library.article(c["article_id"])
+        source = article.body if c["section"] == "body" else article.updates[c["update_index"] - 1].text
+        assert c["quote"] in source
+        assert c["timestamp"].startswith("2026-03-14")
+    assert any("$452 million" in c["quote"] for c in body["citations"])
+
+
+def test_ingest_then_get_article_with_updates(client: TestClient) -> None:
+    created = client.post("/v1/articles", json=ARTICLE)
+    assert created.status_code == 201 and created.json()["new_sections"] == 2
+    again = client.post("/v1/articles", json=ARTICLE)
+    assert again.status_code == 201 and again.json()["changed"] is False
+    article = client.get("/v1/articles/ferry-strike").json()
+    assert article["published_at"] == "2026-03-14" and article["published_precision"] == "date"
+    assert article["updates"] == [{"index": 1, "published_at": "2026-03-14T09:00:00-04:00",
+                                   "text": ARTICLE["updates"][0]["text"]}]
+    listed = {a["id"]: a for a in client.get("/v1/articles").json()}
+    assert listed["ferry-strike"]["update_count"] == 1 and len(listed) == 4
+
+
+def test_health_and_openapi(client: TestClient) -> None:
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["articles"] == 3 and health["chunks"] > 0
+    assert "/v1/ask" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(("payload", "status", "message"), [
+    ({"question": ""}, 400, "empty"),
+    ({"question": "   \n\t "}, 400, "empty"),
+    ({"question": "why " * 400}, 400, "over the limit"),
+    ({}, 422, "question"),
+    ({"question": "ok?", "top_k": 0}, 422, "top_k"),
+    ({"question": "ok?", "mode": "magic"}, 422, "mode"),
+    ({"question": "ok?", "as_of": "yesterday-ish"}, 422, "as_of"),
+    ({"question": 42}, 422, "question"),
+])
+def test_bad_questions_get_a_4xx_naming_the_problem(client: TestClient, payload: dict, status: int,
+                                                    message: str) -> None:
+    response = client.post("/v1/ask", json=payload)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+    assert "Traceback" not in response.text
+
+
+def test_malformed_json_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.post("/v1/ask", content=b'{"question": "x"', headers={
+        "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("article", "message"), [
+    ({"title": "No text", "body": "  ", "updates": []}, "no text"),
+    ({"title": "", "body": "Text."}, "title"),
+    ({"title": "Bad time", "body": "x", "updates": [{"published_at": "soon", "text": "y"}]},
+     "cannot read the time 'soon'"),
+    ({"id": "bad id!", "title": "T", "body": "x"}, "not valid"),
+    ({"title": "T", "body": "x", "author": "me"}, "author"),
+])
+def test_bad_articles_are_refused_and_nothing_is_half_ingested(client: TestClient, article: dict,
+                                                               message: str) -> None:
+    before = client.get("/healthz").json()["chunks"]
+    response = client.post("/v1/articles", json=article)
+    assert 400 <= response.status_code < 500
+    assert message in response.json()["detail"]
+    assert client.get("/healthz").json()["chunks"] == before
+
+
+def test_unknown_article_is_a_404_that_says_how_to_list(client: TestClient) -> None:
+    response = client.get("/v1/articles/nope")
+    assert response.status_code == 404
+    assert "'nope'" in response.json()["detail"] and "/v1/articles" in response.json()["detail"]
+
+
+def test_unrelated_question_abstains_with_no_citations(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": "Who won the chess olympiad?"}).json()
+    assert body["abstained"] is True and body["citations"] == []
+    assert "does not answer" in body["answer"]

@@ -1,0 +1,153 @@
+"""index/: BM25 against bm25s, FAISS against brute force, and the collection's atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from index.collection import Batch, Collection
+from index.fusion import reciprocal_rank_fusion
+from index.keyword import KeywordIndex
+from index.store import NewDoc
+from index.text import analyze
+from index.vectors import FaissVectorIndex
+
+DOCS = [
+    "The council approved the bridge contract on Saturday.",
+    "Storm winds knocked out power to thousands of customers.",
+    "The bridge will carry a protected bike lane.",
+    "Power was restored to most customers by Tuesday.",
+    "Officials said the contract is worth $452 million.",
+    "A boil-water advisory covers the east side of the city.",
+]
+
+
+def test_bm25_matches_bm25s_lucene_on_a_small_corpus() -> None:
+    ours = KeywordIndex()
+    for i, text in enumerate(DOCS):
+        ours.add(i, text)
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in analyze(d)] for d in DOCS]
+    ref = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+    ref.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    for query in ("bridge contract", "power customers", "city advisory water", "452 million"):
+        q = [[vocab[t] for t in analyze(query) if t in vocab]]
+        docs, scores = ref.retrieve(bm25s.tokenization.Tokenized(ids=q, vocab=vocab), k=len(DOCS),
+                                    show_progress=False)
+        expected = {int(d): float(s) * 2.2 for d, s in zip(docs[0], scores[0], strict=True) if s > 0}
+        got = dict(ours.search(query, len(DOCS)))
+        assert got.keys() == expected.keys()
+        for doc_id, score in expected.items():  # bm25s leaves out the constant (k1 + 1) factor
+            assert got[doc_id] == pytest.approx(score, rel=1e-4)
+
+
+def test_bm25_remove_and_filter() -> None:
+    index = KeywordIndex()
+    for i, text in enumerate(DOCS):
+        index.add(i, text)
+    index.remove(0)
+    assert [i for i, _ in index.search("bridge", 5)] == [2]
+    assert index.search("bridge", 5, allowed_ids={4, 5}) == []
+    assert 0 not in index and len(index) == 5
+
+
+def test_faiss_matches_brute_force_and_honours_filters(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(1000, 1300, dtype=np.int64)
+    index = FaissVectorIndex(16)
+    index.add(ids, vectors)
+    query = vectors[5] + 0.1 * vectors[9]
+    brute = np.argsort(-(vectors @ query))[:10]
+    assert [i for i, _ in index.search(query, 10)] == [int(ids[j]) for j in brute]
+    allowed = ids[::3]
+    got = [i for i, _ in index.search(query, 5, allowed)]
+    assert got and set(got) <= set(allowed.tolist())
+    index.remove(np.asarray([got[0]]))
+    assert got[0] not in [i for i, _ in index.search(query, 10)]
+    index.save(tmp_path / "v.faiss")
+    again = FaissVectorIndex.load(tmp_path / "v.faiss")
+    assert again.search(query, 3) == index.search(query, 3)
+
+
+def test_rrf_rewards_agreement_and_is_deterministic() -> None:
+    fused = reciprocal_rank_fusion([[(1, 9.0), (2, 8.0), (3, 1.0)], [(3, 0.9), (1, 0.8)]])
+    assert [i for i, _ in fused] == [1, 3, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+
+
+def _doc(key: str, text: str, dim: int = 4, time: float | None = None) -> NewDoc:
+    vector = np.zeros(dim, dtype=np.float32)
+    vector[hash(key) % dim] = 1.0
+    return NewDoc(key=key, text=text, vector=vector, time=time)
+
+
+def test_writing_the_same_batch_twice_adds_nothing(tmp_path: Path) -> None:
+    collection = Collection(tmp_path, "fake", 4)
+    batch = Batch(docs=[_doc("a", "alpha"), _doc("b", "beta")])
+    assert len(collection.write(batch).added_ids) == 2
+    result = collection.write(batch)
+    assert result.added_ids == [] and sorted(result.skipped_keys) == ["a", "b"]
+    assert len(collection) == 2 and collection.store.count() == 2
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    collection = Collection(tmp_path, "fake", 4)
+    collection.write(Batch(docs=[_doc("a", "alpha")]))
+    bad = Batch(docs=[_doc("b", "beta"), NewDoc("c", "gamma", np.zeros(3, dtype=np.float32))])
+    with pytest.raises(ValueError, match="expected \\(4,\\)"):
+        collection.write(bad)
+    assert collection.store.count() == 1 and len(collection.vectors) == 1
+
+    class Boom(Exception):
+        pass
+
+    def explode(*_args: object) -> None:
+        raise Boom
+
+    batch = Batch(docs=[_doc("d", "delta")])
+    batch.put_record("things", "x", {"y": 1})
+    collection.store._conn.create_function("explode", 0, explode)
+    collection.store._conn.execute(
+        "CREATE TRIGGER fail AFTER INSERT ON records BEGIN SELECT explode(); END")
+    with pytest.raises(Exception):  # noqa: B017 - sqlite wraps the callback's error
+        collection.write(batch)
+    assert collection.store.count() == 1 and collection.store.get_record("things", "x") is None
+    assert len(collection.vectors) == 1 and len(collection.keyword) == 1
+
+
+def test_a_crash_after_commit_is_repaired_at_start(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    collection = Collection(tmp_path, "fake", 4)
+    collection.write(Batch(docs=[_doc("a", "alpha")]))
+    stale = (tmp_path / "vectors.faiss").read_bytes()
+    collection.write(Batch(docs=[_doc("b", "beta"), _doc("c", "gamma")]))
+    collection.close()
+    (tmp_path / "vectors.faiss").write_bytes(stale)  # as if killed before the index was saved
+    reopened = Collection(tmp_path, "fake", 4)
+    assert len(reopened.vectors) == 3 == reopened.store.count()
+    assert {i for i, _ in reopened.vectors.search(np.ones(4, dtype=np.float32), 10)} == set(
+        reopened._times)
+
+
+def test_another_model_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    Collection(tmp_path, "model-a", 4).close()
+    with pytest.raises(RuntimeError, match="model-a.*another data directory"):
+        Collection(tmp_path, "model-b", 8)
+
+
+def test_search_modes_and_time_filter(tmp_path: Path) -> None:
+    collection = Collection(tmp_path, "fake", 4)
+    collection.write(Batch(docs=[_doc("a", "bridge contract", time=100.0),
+                                 _doc("b", "bridge lane", time=200.0),
+                                 _doc("c", "storm power", time=None)]))
+    keys = {d.id: d.key for d in collection.get(list(collection._times)).values()}
+    vector = np.ones(4, dtype=np.float32) / 2
+    assert {keys[h.id] for h in collection.search("bridge", vector, 5, "bm25")} == {"a", "b"}
+    assert {keys[h.id] for h in collection.search("bridge", vector, 5, "bm25", time_max=150)} == {"a"}
+    assert all(keys[h.id] != "c" for h in collection.search("x", vector, 5, "dense", time_max=1e9))
+    hybrid = collection.search("bridge", vector, 5, "hybrid")
+    assert {keys[h.id] for h in hybrid} == {"a", "b", "c"}

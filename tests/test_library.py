@@ -1,0 +1,108 @@
+"""Ingest: idempotent, incremental, atomic, and the same answers after a restart."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pytest
+
+from index.embed import HashingEmbedder
+from qa.errors import InvalidArticle
+from qa.models import Article, Timestamp, Update
+from qa.service import NewsQA
+from tests.conftest import DEMO
+
+
+def _stamp(hour: int, minute: int = 0) -> Timestamp:
+    return Timestamp(datetime(2026, 3, 14, hour, minute, tzinfo=UTC))
+
+
+ARTICLE = Article(
+    id="ferry-strike", title="Ferry Workers Strike Over Pay",
+    body="Ferry workers walked out on Monday after talks over pay collapsed. The union said "
+         "the strike would last 48 hours.",
+    published_at=Timestamp(datetime(2026, 3, 14, tzinfo=UTC), date_only=True),
+    updates=(Update(_stamp(9), "About 2,000 passengers were stranded at the harbour terminal."),
+             Update(_stamp(11), "The operator offered a 4% raise; the union rejected it.")))
+
+
+def test_ingesting_twice_adds_nothing(service: NewsQA) -> None:
+    first = service.ingest(ARTICLE)
+    assert first.new_sections == 3 and first.new_chunks >= 3
+    chunks = len(service.collection)
+    second = service.ingest(ARTICLE)
+    assert not second.changed and second.new_chunks == 0
+    assert len(service.collection) == chunks
+
+
+def test_a_new_update_is_added_without_touching_the_rest(service: NewsQA) -> None:
+    service.ingest(ARTICLE)
+    before = set(service.collection._times)
+    later = dataclasses.replace(ARTICLE, updates=(*ARTICLE.updates, Update(
+        _stamp(13), "Talks resume on Wednesday, the transport minister said.")))
+    result = service.ingest(later)
+    assert result.new_sections == 1 and result.new_chunks == 1
+    after = set(service.collection._times)
+    assert before < after and len(after - before) == 1
+    stored = service.library.article("ferry-strike")
+    assert [u.published_at.iso() for u in stored.updates][-1] == "2026-03-14T13:00:00+00:00"
+
+
+def test_a_late_arriving_older_update_takes_its_place_in_time_order(service: NewsQA) -> None:
+    service.ingest(ARTICLE)
+    service.ingest(dataclasses.replace(ARTICLE, updates=(Update(_stamp(10), "Buses replace ferries."),)))
+    times = [u.published_at.moment.hour for u in service.library.article("ferry-strike").updates]
+    assert times == [9, 10, 11]
+    answer = service.ask("What replaces the ferries?").answer
+    assert answer.citations[0].section.index == 2
+
+
+def test_a_revised_update_replaces_its_old_text(service: NewsQA) -> None:
+    service.ingest(ARTICLE)
+    fixed = dataclasses.replace(ARTICLE, updates=(
+        Update(_stamp(9), "About 2,500 passengers were stranded at the harbour terminal."),
+        ARTICLE.updates[1]))
+    result = service.ingest(fixed)
+    assert result.replaced_sections == 1
+    texts = [d.text for d in service.collection.get(list(service.collection._times)).values()]
+    assert any("2,500 passengers" in t for t in texts)
+    assert not any("2,000 passengers" in t for t in texts)
+
+
+def test_an_article_without_text_is_refused_and_nothing_is_stored(service: NewsQA) -> None:
+    with pytest.raises(InvalidArticle, match="no text"):
+        service.ingest(Article(id="empty", title="Empty", body="   "))
+    assert service.library.article_ids() == [] and len(service.collection) == 0
+
+
+def test_same_answers_after_a_restart(service: NewsQA) -> None:
+    outcomes = list(service.ingest_paths([DEMO]))
+    assert all(o.error is None for o in outcomes) and len(outcomes) == 3
+    questions = ["How much is the bridge contract worth?", "How many customers lost power?",
+                 "How many households does the advisory affect?"]
+    before = [service.ask(q).answer for q in questions]
+    settings = service.settings
+    service.close()
+    again = NewsQA(settings, embedder=HashingEmbedder())
+    try:
+        after = [again.ask(q).answer for q in questions]
+    finally:
+        again.close()
+    assert [a.text for a in after] == [b.text for b in before]
+    assert [a.citations for a in after] == [b.citations for b in before]
+
+
+def test_batch_ingest_reports_each_file(service: NewsQA, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.json"
+    good.write_text('{"title": "Dam Opens", "body": "The new dam opened on Friday."}')
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"title": "Broken", "body": ')
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    outcomes = {o.path.rsplit("/", 1)[-1]: o for o in service.ingest_paths([tmp_path])}
+    assert outcomes["good.json"].result is not None
+    assert "malformed JSON" in (outcomes["bad.json"].error or "")
+    assert "line 1" in (outcomes["bad.json"].error or "")
+    assert "empty" in (outcomes["empty.txt"].error or "")
+    assert service.library.article_ids() == ["dam-opens"]
