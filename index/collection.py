@@ -99,6 +99,7 @@ class Collection:
         self._check_model()
         self.keyword = keyword_factory()
         self._times: dict[int, float | None] = {}
+        self._time_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._bulk_depth = 0
         self._unsaved = False
         self.vectors = self._load_vectors()
@@ -197,11 +198,13 @@ class Collection:
             for doc_id in removed:
                 self.keyword.remove(doc_id)
                 self._times.pop(doc_id, None)
+            self._time_arrays = None
         if docs:
             self.vectors.add(np.asarray(ids, dtype=np.int64), np.stack([d.vector for d in docs]))
             for doc_id, doc in zip(ids, docs, strict=True):
                 self.keyword.add(doc_id, doc.search_text if doc.search_text is not None else doc.text)
                 self._times[doc_id] = doc.time
+        self._time_arrays = None
         self._unsaved = True
         if self._bulk_depth == 0:
             self.flush()
@@ -233,9 +236,15 @@ class Collection:
         return self.store.get(ids)
 
     def ids_up_to(self, time_max: float) -> np.ndarray:
-        """Ids of documents whose time is known and not later than `time_max`."""
-        return np.asarray(sorted(i for i, t in self._times.items()
-                                 if t is not None and t <= time_max), dtype=np.int64)
+        """Ids of documents whose time is known and not later than `time_max`, ascending."""
+        if self._time_arrays is None:
+            ids = np.fromiter(self._times.keys(), dtype=np.int64, count=len(self._times))
+            times = np.fromiter((np.nan if t is None else t for t in self._times.values()),
+                                dtype=np.float64, count=len(self._times))
+            order = np.argsort(ids)
+            self._time_arrays = (ids[order], times[order])
+        ids, times = self._time_arrays
+        return ids[times <= time_max]  # NaN (unknown time) compares False
 
     def search(self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode = "hybrid",
                time_max: float | None = None) -> list[Hit]:
@@ -244,9 +253,7 @@ class Collection:
             allowed = None if time_max is None else self.ids_up_to(time_max)
             depth = k if mode != "hybrid" else max(k, self.fusion.depth)
             dense = self._dense(vector, depth, allowed) if mode != "bm25" else []
-            keyword = (self.keyword.search(query, depth, None if allowed is None
-                                           else set(allowed.tolist()))
-                       if mode != "dense" else [])
+            keyword = self.keyword.search(query, depth, allowed) if mode != "dense" else []
         if mode == "dense":
             return [Hit(i, s, dense=s) for i, s in dense[:k]]
         if mode == "bm25":

@@ -131,19 +131,17 @@ class KeywordIndex:
         df = int(np.count_nonzero(self._alive[positions]))
         return float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) if df else 0.0
 
-    def search(self, query: str, k: int, allowed_ids: set[int] | None = None) -> list[tuple[int, float]]:
-        """The `k` best (id, score) pairs with a positive score, best first."""
+    def search(self, query: str, k: int,
+               allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `k` best (id, score) pairs with a positive score, best first; `allowed_ids`
+        (an int64 array) restricts the result to those documents."""
         mask = None if allowed_ids is None else self.mask_of(allowed_ids)
         scores, ids = self.scores(query, mask)
         return top_k(ids, scores, k)
 
-    def mask_of(self, doc_ids: Iterable[int]) -> np.ndarray:
-        mask = np.zeros(len(self._ids), dtype=bool)
-        for doc_id in doc_ids:
-            position = self._position.get(doc_id)
-            if position is not None:
-                mask[position] = True
-        return mask
+    def mask_of(self, doc_ids: np.ndarray) -> np.ndarray:
+        """Boolean mask over positions: True where the position holds one of `doc_ids`."""
+        return np.isin(np.asarray(self._ids, dtype=np.int64), doc_ids)
 
 
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

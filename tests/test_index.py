@@ -50,7 +50,7 @@ def test_bm25_remove_and_filter() -> None:
         index.add(i, text)
     index.remove(0)
     assert [i for i, _ in index.search("bridge", 5)] == [2]
-    assert index.search("bridge", 5, allowed_ids={4, 5}) == []
+    assert index.search("bridge", 5, allowed_ids=np.asarray([4, 5])) == []
     assert 0 not in index and len(index) == 5
 
 
