@@ -16,6 +16,7 @@ from index.embed import Embedder
 from index.store import NewDoc
 from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
+from qa.figure_index import FIGURES, FigureIndex, figure_record
 from qa.ids import content_hash, is_valid_article_id
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
 
@@ -71,12 +72,15 @@ def embed_text(title: str, heading: str | None, text: str) -> str:
 class Library:
     """Articles in, chunks out; the only writer of the Collection."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, chunk_tokens: int) -> None:
+    def __init__(self, collection: Collection, embedder: Embedder, chunk_tokens: int,
+                 max_chars: int = 2_000_000) -> None:
         self.collection = collection
+        self.max_chars = max_chars
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self._write_lock = threading.Lock()
         self._articles: dict[str, dict[str, Any]] = dict(collection.store.list_records(ARTICLES))
+        self.figures = FigureIndex.from_records(collection.store.list_records(FIGURES))
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -132,6 +136,10 @@ class Library:
             raise InvalidArticle(f"article {article.id!r} has no title")
         if not article.body.strip() and not any(u.text.strip() for u in article.updates):
             raise InvalidArticle(f"article {article.id!r} has no text: give a body or an update")
+        size = len(article.body) + sum(len(u.text) for u in article.updates)
+        if size > self.max_chars:
+            raise InvalidArticle(f"article {article.id!r} has {size:,} characters of text, over the "
+                                 f"limit of {self.max_chars:,} (NEWSQA_MAX_ARTICLE_CHARS)")
 
     def _chunk(self, article: Article, section: Section) -> tuple[list[ChunkSpan], list[str]]:
         """The section's chunk spans, and the text each one embeds."""
@@ -186,17 +194,21 @@ class Library:
                 known["body"] = previous["body_hash"]
             changed = [s for s in self._sections(article) if known.get(s.sid) != content_hash(s.text)]
             batch = Batch()
+            figures: dict[str, dict[str, Any]] = {}
             for section in changed:
                 if section.sid in known:
                     batch.remove_keys_with_prefix(f"{article.id}|{section.sid}|")
                 for doc in self._chunk_docs(article, section):
                     batch.add(doc)
                 batch.put_record(SECTIONS, f"{article.id}|{section.sid}", {"text": section.text})
+                figures[section.sid] = figure_record(section.text, _stamp_to_json(section.timestamp))
+                batch.put_record(FIGURES, f"{article.id}|{section.sid}", figures[section.sid])
             record = self._record_for(article, previous, changed)
             if record != previous:
                 batch.put_record(ARTICLES, article.id, record)
             result = self.collection.write(batch)
             self._articles[article.id] = record
+            self.figures.put_records(article.id, figures)
         replaced = sum(1 for s in changed if s.sid in known)
         return IngestResult(article.id, article.title, len(changed) - replaced,
                             len(result.added_ids), replaced)

@@ -76,6 +76,13 @@ def test_an_article_without_text_is_refused_and_nothing_is_stored(service: NewsQ
     assert service.library.article_ids() == [] and len(service.collection) == 0
 
 
+def test_an_over_long_article_is_refused(service: NewsQA) -> None:
+    service.library.max_chars = 1000
+    with pytest.raises(InvalidArticle, match="over the limit of 1,000"):
+        service.ingest(Article(id="long", title="Long", body="word " * 300))
+    assert len(service.collection) == 0
+
+
 def test_same_answers_after_a_restart(service: NewsQA) -> None:
     outcomes = list(service.ingest_paths([DEMO]))
     assert all(o.error is None for o in outcomes) and len(outcomes) == 3
