@@ -112,20 +112,12 @@ class ArticleSummary(BaseModel):
         return cls(**_summary_fields(a))
 
 
-class ArticleOut(BaseModel):
-    id: str
-    title: str
-    url: str | None
-    source: str | None
-    published_at: str | None
-    published_precision: Literal["date", "second"] | None
-    update_count: int
-    last_updated: str | None
+class ArticleOut(ArticleSummary):
     body: str
     updates: list[UpdateOut]
 
     @classmethod
-    def of(cls, a: Article) -> ArticleOut:
+    def of(cls, a: Article) -> ArticleOut:  # type: ignore[override]
         return cls(**_summary_fields(a), body=a.body,
                    updates=[UpdateOut(index=i, published_at=u.published_at.iso(), text=u.text)
                             for i, u in enumerate(a.updates, start=1)])
