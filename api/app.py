@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import routes
+from api import routes, routes_figures
 from api.errors import install_error_handlers
 from qa.service import NewsQA
 from qa.settings import Settings, get_settings
@@ -34,4 +34,5 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Accept"])
     install_error_handlers(app)
     app.include_router(routes.router)
+    app.include_router(routes_figures.router)
     return app

@@ -162,6 +162,17 @@ def _register_eval() -> None:
 _register_eval()
 
 
+def _register_figures() -> None:
+    from api.cli_figures import bench_figures_command, changes_command, figures_command
+
+    app.command("figures")(figures_command)
+    app.command("changes")(changes_command)
+    app.command("bench-figures")(bench_figures_command)
+
+
+_register_figures()
+
+
 def main() -> None:
     app()
 

@@ -15,12 +15,16 @@ import numpy as np
 from index.collection import SEARCH_MODES, Collection, FusionSettings, SearchMode
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from qa.answer import AnswerSettings, compose_answer
+from qa.changes import ArticleChanges
 from qa.citations import quote_is_verbatim, verified
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
+from qa.figure_desk import FigureDesk
+from qa.figures import DEFAULT_REL_TOLERANCE
 from qa.library import IngestResult, Library
 from qa.models import Answer, Article, Citation, Passage
 from qa.settings import Settings
 from qa.sources import find_article_files, read_article_file
+from qa.timeline import FigureTimeline, aware
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,8 @@ class NewsQA:
         self.library = Library(self.collection, self.embedder, settings.chunk_tokens)
         self.answer_settings = answer_settings or AnswerSettings()
         self._embed_query = lru_cache(maxsize=1024)(self._embed_query_uncached)
+        self.desk = FigureDesk(self.library, lambda q, k, as_of: self.search(q, k, None, as_of),
+                               settings.max_question_chars)
 
     def close(self) -> None:
         self.collection.close()
@@ -117,10 +123,28 @@ class NewsQA:
         """Answer `question`; `search_for` retrieves with other words (a resolved follow-up)."""
         started = time.perf_counter()
         text = self.check_question(question)
+        as_of = aware(as_of, self.settings.zone)
+        from_figures = self.desk.answer(text, as_of)
+        if from_figures is not None:
+            return TimedAnswer(verified(from_figures, self._section_of),
+                               (time.perf_counter() - started) * 1000)
         passages = self.search(search_for or text, top_k, mode, as_of)
         answer = compose_answer(text, passages, self.collection.keyword.idf, self.answer_settings)
         answer = verified(answer, self._section_of)
         return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
+
+    def figures(self, query: str, as_of: datetime | None = None,
+                tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:
+        """Every appearance of a figure ("$28.7 billion"), or the figures about a topic, grouped
+        with their revisions; oldest first, from text published by `as_of`."""
+        return self.desk.timeline(query, aware(as_of, self.settings.zone), tolerance)
+
+    def changes(self, article_id: str, since: datetime,
+                as_of: datetime | None = None) -> ArticleChanges:
+        """The updates of an article published after `since`, with the figures new in them."""
+        zone = self.settings.zone
+        return self.desk.changes(article_id, since if since.tzinfo else since.replace(tzinfo=zone),
+                                 aware(as_of, zone))
 
     def quote_is_verbatim(self, citation: Citation) -> bool:
         """Is the citation's quote, at its offsets, exactly the stored text of its section?"""

@@ -1,0 +1,164 @@
+"""`newsqa figures`, `newsqa changes` and `newsqa bench-figures`: a figure's timeline, what
+changed in an article, and how fast a figure look-up is. Registered by api/cli.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from api.schemas_figures import AppearanceOut, ChangesResponse, FiguresResponse
+
+DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--data-dir", help="Data directory (default: $NEWSQA_DATA_DIR or ./data).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+AsOf = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--as-of", help="Only text published at or before this time (ISO 8601).")]
+PREVIEW_CHARS = 240
+
+
+def _when(stamp: str | None, precision: str | None) -> str:
+    if stamp is None:
+        return "time unknown"
+    return f"{stamp} (date only)" if precision == "date" else stamp
+
+
+def _where(a: AppearanceOut) -> str:
+    return "body" if a.section == "body" else f"update {a.update_index}"
+
+
+def _print_appearances(appearances: list[AppearanceOut]) -> None:
+    """One line per appearance, with its quote; a sentence already quoted is not repeated."""
+    several = len({a.article_id for a in appearances}) > 1
+    quoted: dict[tuple[str, str, int], int] = {}
+    for a in appearances:
+        how = {"exact": "exact", "approximate": f"approximate: {a.stated}",
+               None: f"{a.group}: {a.stated}"}[a.match]
+        title = f" · {a.title}" if several else ""
+        typer.echo(f"[{a.marker}] {_when(a.timestamp, a.timestamp_precision)} · {_where(a)} · "
+                   f"{how}{title}")
+        place = (a.article_id, _where(a), a.quote_start)
+        if place in quoted:
+            typer.echo(f"    (same sentence as [{quoted[place]}])")
+        else:
+            quoted[place] = a.marker
+            typer.echo(f"    “{a.quote}”")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def print_figures(r: FiguresResponse) -> None:
+    several = len({a.article_id for a in r.appearances}) > 1
+    scope = "" if r.as_of is None else f" (as of {r.as_of})"
+    if r.mode == "figure":
+        typer.echo(f"{r.query}{scope}: {_plural(r.count, 'appearance')}, first seen "
+                   f"{_when(r.first_seen, r.first_seen_precision)}, last seen "
+                   f"{_when(r.last_seen, r.last_seen_precision)}")
+    else:
+        typer.echo(f"Figures about “{r.query}”{scope}: {_plural(r.count, 'appearance')} in "
+                   f"{_plural(len(r.groups), 'group')}")
+        for g in r.groups:
+            values = " · ".join(f"{v.stated} {''.join(f'[{m}]' for m in v.markers)}"
+                                for v in g.values)
+            typer.echo(f"  {g.label}{' — ' + g.title if several else ''}: {values}")
+        for rev in r.revisions:
+            typer.echo(f"  REVISED {rev.group}: {rev.old.stated} [{rev.old.marker}] at "
+                       f"{_when(rev.old.timestamp, rev.old.timestamp_precision)} → "
+                       f"{rev.new.stated} [{rev.new.marker}] at "
+                       f"{_when(rev.new.timestamp, rev.new.timestamp_precision)}")
+    if not r.appearances:
+        typer.echo("No figure found; try another wording, a topic, or a later --as-of.")
+    _print_appearances(r.appearances)
+
+
+def figures_command(query: Annotated[str, typer.Argument(
+                        help="A figure ('$28.7 billion') or a topic ('ICE budget').")],
+                    as_json: AsJson = False, as_of: AsOf = None,
+                    tolerance: Annotated[float, typer.Option(
+                        min=0, max=0.5, help="Relative difference still counted as approximate."
+                    )] = 0.05,
+                    data_dir: DataDir = None) -> None:
+    """Every appearance of a figure, oldest first, or the figures about a topic with revisions."""
+    import time
+
+    from api.cli import _fail, _service
+    from api.schemas_figures import FiguresResponse
+    from qa.errors import NewsqaError
+    from qa.timeparse import parse_timestamp
+
+    service = _service(data_dir)
+    try:
+        started = time.perf_counter()
+        moment = parse_timestamp(as_of, service.settings.zone).moment if as_of else None
+        timeline = service.figures(query, moment, tolerance)
+        result = FiguresResponse.of(timeline, (time.perf_counter() - started) * 1000)
+    except NewsqaError as exc:
+        _fail(str(exc), code=2)
+        return
+    finally:
+        service.close()
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
+        return
+    print_figures(result)
+
+
+def print_changes(r: ChangesResponse, full: bool) -> None:
+    scope = "" if r.as_of is None else f" and by {r.as_of}"
+    typer.echo(f"{r.title}: {len(r.updates)} updates after {r.since}{scope}")
+    for u in r.updates:
+        new = ", ".join(f"{a.stated} [{a.marker}]" for a in u.new_figures) or "none"
+        typer.echo(f"update {u.index} · {_when(u.published_at, u.published_precision)} · "
+                   f"new figures: {new}")
+        text = u.text if full or len(u.text) <= PREVIEW_CHARS else u.text[:PREVIEW_CHARS] + "…"
+        typer.echo(f"    {text}")
+        quoted: dict[int, int] = {}
+        for a in u.new_figures:
+            if a.quote_start in quoted:
+                typer.echo(f"    [{a.marker}] (same sentence as [{quoted[a.quote_start]}])")
+            else:
+                quoted[a.quote_start] = a.marker
+                typer.echo(f"    [{a.marker}] “{a.quote}”")
+
+
+def changes_command(article_id: str,
+                    since: Annotated[str, typer.Option(
+                        help="List updates published after this time (ISO 8601).")],
+                    as_json: AsJson = False, as_of: AsOf = None,
+                    full: Annotated[bool, typer.Option(help="Print each update in full.")] = False,
+                    data_dir: DataDir = None) -> None:
+    """The updates of ARTICLE_ID published after --since, and the figures new in them."""
+    from api.cli import _fail, _service
+    from api.schemas_figures import ChangesResponse
+    from qa.errors import NewsqaError
+    from qa.timeparse import parse_timestamp
+
+    service = _service(data_dir)
+    try:
+        zone = service.settings.zone
+        moment = parse_timestamp(since, zone).moment
+        until = parse_timestamp(as_of, zone).moment if as_of else None
+        result = ChangesResponse.of(service.changes(article_id, moment, until))
+    except NewsqaError as exc:
+        _fail(str(exc), code=2)
+        return
+    finally:
+        service.close()
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
+        return
+    print_changes(result, full)
+
+
+def bench_figures_command(
+        chunks: Annotated[int, typer.Option(min=1000, help="Synthetic chunks to index.")] = 100_000,
+        runs: Annotated[int, typer.Option(min=1, help="Timed look-ups per query.")] = 7) -> None:
+    """Time figure look-ups over synthetic chunks' figures (median of several runs)."""
+    from qa.bench_figures import run_benchmark
+
+    run_benchmark(chunks, runs, log=typer.echo)

@@ -1,0 +1,253 @@
+"""Figures about a topic ("ICE budget", "power outages"), grouped, with revisions marked.
+
+Choices, so a reader need not reverse-engineer them:
+- Retrieval picks the articles: of those the topic's passages come from, the ones whose text
+  (title and sections up to `as_of`) holds the most of the topic's terms.
+- Sentences pick the figures: a figure is about the topic when the sentence stating it, or the
+  heading above it, shares a term (stemmed) with the topic.
+- A group is one kind of figure for one thing in one article: amounts in one currency, a
+  percentage, or counts of one noun at one rate ("customers", "arrests per day"). A count with
+  no noun of its own ("revised to 3,100") takes the nearest noun of its sentence that the
+  article also counts ("households"). Once a counted noun is about the topic, all its counts in
+  the article are listed, so an earlier value is never lost to a sentence that words it
+  differently. A count that names nothing ("voted 7-2") is left out: it has no group.
+- A revision is a new value in a group, stated in a later section than an earlier value of the
+  group that it differs from by more than the match tolerance (5%) but by at most a factor of
+  2 (a bigger change is taken as a different thing). Two values stated in one sentence are
+  different things ("$28.7 billion ... with $45 billion over four years"), unless the sentence
+  says one replaced the other ("up from", "revised", "rose from").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from index.text import analyze
+from qa.errors import InvalidQuestion
+from qa.figure_index import FigureAt, FigureIndex, published_by, section_stamps, stamp_from_json
+from qa.figures import DEFAULT_REL_TOLERANCE, lemma
+from qa.models import Chunk, Passage
+from qa.timeline import (
+    Appearance,
+    Articles,
+    FigureGroup,
+    FigureTimeline,
+    GroupValue,
+    Revision,
+    SectionTexts,
+    appearances,
+)
+
+MAX_REVISION_RATIO = 2.0
+TOPIC_PASSAGES = 20
+
+_REVISION_CUE = re.compile(
+    r"\b(?:up|down)\s+from\b|\brevis(?:ed|ion|ing)\b|\bpreviously\b|\binstead of\b|\brather than\b"
+    r"|\b(?:rose|risen|fell|fallen|increased|decreased|raised|lowered|cut|climbed|dropped|jumped"
+    r"|grew|grown|surged|swelled)\s+from\b", re.IGNORECASE)
+_MONEY_TERMS = frozenset(analyze(
+    "cost costs budget price funding fund spend spending contract worth fee fine deal salary "
+    "revenue money pay payment grant loan bill expense investment allocation dollars"))
+_PERCENT_TERMS = frozenset(analyze("percent percentage share proportion rate"))
+_WORD = re.compile(r"[A-Za-z]+")
+
+GroupKey = tuple[str, str, str | None, str | None, str | None]  # article, kind, currency, noun, rate
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A figure with what grouping needs: its noun (own or inferred), quote and topic overlap."""
+
+    figure: FigureAt
+    noun: str | None
+    quote: str
+    overlap: float  # share of the topic's terms in its sentence and heading
+
+    @property
+    def key(self) -> GroupKey:
+        f = self.figure
+        return (f.article_id, f.kind, f.currency, self.noun if f.kind == "count" else None, f.rate)
+
+
+def sid_of(articles: Articles, chunk: Chunk) -> str:
+    """The stored section id of a retrieved chunk."""
+    if chunk.section.kind == "body":
+        return "body"
+    updates = articles.record(chunk.article_id)["updates"]
+    return str(updates[(chunk.section.index or 0) - 1]["sid"])
+
+
+def topic_timeline(index: FigureIndex, articles: Articles, topic: str, passages: Sequence[Passage],
+                   as_of: datetime | None = None) -> FigureTimeline:
+    """The figures about `topic` in the articles its `passages` come from, grouped."""
+    terms = frozenset(analyze(topic))
+    if not terms:
+        raise InvalidQuestion(f"the topic {topic!r} has no words to look for; name a figure "
+                              "(\"$28.7 billion\") or a subject (\"ICE budget\")")
+    texts = SectionTexts(articles)
+    items: list[_Item] = []
+    for article_id in _best_articles(articles, texts, terms, passages, as_of):
+        items += _article_items(index, texts, article_id, terms, as_of)
+    items.sort(key=lambda item: item.figure.order_key())
+    labels = [_label(item.key) for item in items]
+    shown = appearances([i.figure for i in items], texts, groups=labels)
+    groups, revisions = _groups(items, shown, terms)
+    return FigureTimeline(topic, None, as_of, DEFAULT_REL_TOLERANCE, shown, groups, revisions)
+
+
+# -- choosing articles and figures ---------------------------------------------------------
+
+
+def _best_articles(articles: Articles, texts: SectionTexts, terms: frozenset[str],
+                   passages: Sequence[Passage], as_of: datetime | None) -> list[str]:
+    """Articles of `passages` holding the most topic terms, in retrieval order."""
+    coverage: dict[str, int] = {}
+    for passage in passages:
+        article_id = passage.chunk.article_id
+        if article_id not in coverage:
+            coverage[article_id] = len(terms & _article_terms(articles, texts, article_id, as_of))
+    best = max(coverage.values(), default=0)
+    return [a for a, n in coverage.items() if n == best and n > 0]
+
+
+def _article_terms(articles: Articles, texts: SectionTexts, article_id: str,
+                   as_of: datetime | None) -> set[str]:
+    record = articles.record(article_id)
+    sids = [sid for sid, stamp in section_stamps(record)
+            if published_by(stamp_from_json(stamp), as_of)]
+    found = set(analyze(record["title"]))
+    for sid in sids:
+        found.update(analyze(texts.get(article_id, sid)))
+    return found
+
+
+def _article_items(index: FigureIndex, texts: SectionTexts, article_id: str, terms: frozenset[str],
+                   as_of: datetime | None) -> list[_Item]:
+    figures = [f for f in index.article(article_id) if f.published_by(as_of)]
+    nouns = {f.noun for f in figures if f.kind == "count" and f.noun}
+    items = []
+    for f in figures:
+        quote = texts.quote(f)
+        words = set(analyze(f"{quote}\n{f.heading or ''}"))
+        noun = f.noun if f.noun or f.kind != "count" else _inferred_noun(f, quote, nouns)
+        items.append(_Item(f, noun, quote, len(terms & words) / len(terms)))
+    about = {item.key for item in items if item.overlap > 0 and item.key[3] is not None}
+    return [item for item in items if (item.overlap > 0 or item.key in about)
+            and (item.figure.kind != "count" or item.noun is not None)]
+
+
+def _inferred_noun(f: FigureAt, quote: str, nouns: set[str]) -> str | None:
+    """The noun nearest to a bare count in its sentence that the article also counts."""
+    at = f.start - f.quote_start
+    before = [lemma(m[0]) for m in _WORD.finditer(quote, 0, at)][::-1]
+    after = [lemma(m[0]) for m in _WORD.finditer(quote, at + len(f.surface))]
+    return next((w for w in before + after if w in nouns), None)
+
+
+# -- groups and revisions -------------------------------------------------------------------
+
+
+def _label(key: GroupKey) -> str:
+    _, kind, currency, noun, rate = key
+    if kind == "money":
+        name = f"amounts in {currency}"
+    elif kind == "percent":
+        name = "percentages"
+    else:
+        name = _plural(noun or "count")
+    return f"{name} {rate}" if rate else name
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith(("s", "people", "staff", "police")):
+        return noun
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("x", "ch", "sh")) else "s")
+
+
+def _groups(items: list[_Item], shown: tuple[Appearance, ...], terms: frozenset[str]
+            ) -> tuple[tuple[FigureGroup, ...], tuple[Revision, ...]]:
+    members: dict[GroupKey, list[int]] = defaultdict(list)
+    for i, item in enumerate(items):
+        members[item.key].append(i)
+    found = []
+    for key, positions in members.items():
+        group_items = [items[i] for i in positions]
+        group_shown = [shown[i] for i in positions]
+        revisions = tuple(Revision(key[0], group_shown[0].title, _label(key), group_shown[old],
+                                   group_shown[new])
+                          for old, new in find_revisions(group_items))
+        score = _group_score(key, group_items, terms) + (1.0 if revisions else 0.0)
+        found.append((score, _group(key, group_shown), revisions))
+    found.sort(key=lambda g: -g[0])
+    return (tuple(g for _, g, _ in found), tuple(r for _, _, rs in found for r in rs))
+
+
+def _group_score(key: GroupKey, items: list[_Item], terms: frozenset[str]) -> float:
+    """How squarely a group is about the topic: its noun or kind named, then term overlap."""
+    _, kind, _, noun, _ = key
+    named = (noun is not None and bool(set(analyze(noun)) & terms)
+             or kind == "money" and bool(terms & _MONEY_TERMS)
+             or kind == "percent" and bool(terms & _PERCENT_TERMS))
+    return (2.0 if named else 0.0) + max(item.overlap for item in items)
+
+
+def _group(key: GroupKey, shown: list[Appearance]) -> FigureGroup:
+    by_value: dict[float, list[Appearance]] = {}
+    for a in shown:
+        by_value.setdefault(a.figure.value, []).append(a)
+    values = tuple(GroupValue(value, apps[0].stated, tuple(a.marker for a in apps),
+                              apps[0].timestamp, apps[-1].timestamp)
+                   for value, apps in by_value.items())
+    article_id, kind, currency, noun, rate = key
+    return FigureGroup(article_id, shown[0].title, _label(key), kind, currency, noun, rate, values)
+
+
+def _same_value(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=DEFAULT_REL_TOLERANCE)
+
+
+def _plausible(old: float, new: float) -> bool:
+    low, high = sorted((abs(old), abs(new)))
+    return low > 0 and high / low <= MAX_REVISION_RATIO
+
+
+def find_revisions(items: Sequence[_Item]) -> list[tuple[int, int]]:
+    """(old, new) positions of the revisions among one group's items, which are oldest first."""
+    established: list[int] = []  # the latest statement of each value from earlier sections
+    revisions: list[tuple[int, int]] = []
+    sections: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, item in enumerate(items):
+        sections[(item.figure.article_id, item.figure.sid)].append(i)
+    for positions in sorted(sections.values()):
+        for i in positions:
+            new = items[i]
+            if any(_same_value(items[e].figure.value, new.figure.value) for e in established):
+                continue
+            old = [e for e in established if _plausible(items[e].figure.value, new.figure.value)
+                   and not _stated_apart(items, positions, i, items[e].figure.value)]
+            if old:
+                revisions.append((max(old, key=lambda e: items[e].figure.order_key()), i))
+        for i in positions:
+            value = items[i].figure.value
+            established = [e for e in established if not _same_value(items[e].figure.value, value)]
+            established.append(i)
+    return revisions
+
+
+def _stated_apart(items: Sequence[_Item], section: list[int], i: int, old_value: float) -> bool:
+    """Whether item i's sentence also states `old_value` as a different thing (no revision cue)."""
+    new = items[i]
+    mates = [items[j] for j in section
+             if j != i and items[j].figure.quote_start == new.figure.quote_start]
+    if not any(_same_value(m.figure.value, old_value) for m in mates):
+        return False
+    return _REVISION_CUE.search(new.quote) is None
+
+
