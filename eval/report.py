@@ -1,7 +1,8 @@
 """The files of an ``newsqa eval`` run: metrics.json, report.md and two PNG plots.
 
-``metrics.json`` holds ``{"n_questions", "n_chunks", "modes": {mode: {metric: value}}, "index":
-{...}, "config": {...}}``; metric values are numbers or null (not measurable on that run). Only scores and configuration go into the
+``metrics.json`` holds ``{"n_questions", "n_chunks", "modes": {mode: {metric: value}},
+"index": {...}, "config": {...}}``; metric values are numbers or null (not measurable on that
+run). Only scores and configuration go into the
 report, never article or question text; every name and value in report.md is escaped.
 """
 

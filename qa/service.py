@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from qa.figure_desk import FigureDesk
 from qa.figures import DEFAULT_REL_TOLERANCE
 from qa.library import IngestResult, Library
 from qa.models import Answer, Article, Citation, Passage
+from qa.ranking import RecencySettings, rerank_by_recency
 from qa.settings import Settings
 from qa.sources import find_article_files, read_article_file
 from qa.timeline import FigureTimeline, aware
@@ -55,13 +56,16 @@ class NewsQA:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
                  fusion: FusionSettings | None = None,
-                 answer_settings: AnswerSettings | None = None) -> None:
+                 answer_settings: AnswerSettings | None = None,
+                 recency: RecencySettings | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.collection = Collection(settings.data_dir, self.embedder.name, self.embedder.dim,
                                      fusion=fusion)
-        self.library = Library(self.collection, self.embedder, settings.chunk_tokens)
+        self.library = Library(self.collection, self.embedder, settings.chunk_tokens,
+                               settings.max_article_chars)
         self.answer_settings = answer_settings or AnswerSettings()
+        self.recency = recency or RecencySettings()
         self._embed_query = lru_cache(maxsize=1024)(self._embed_query_uncached)
         self.desk = FigureDesk(self.library, lambda q, k, as_of: self.search(q, k, None, as_of),
                                settings.max_question_chars)
@@ -112,11 +116,14 @@ class NewsQA:
             raise InvalidQuestion(f"mode {search_mode!r} is unknown; use one of "
                                   f"{', '.join(SEARCH_MODES)}")
         vector = self._embed_query(query) if search_mode != "bm25" else None
-        hits = self.collection.search(query, vector, k, mode_of(search_mode),
+        depth = max(k, self.recency.candidates) if self.recency.weight > 0 else k
+        hits = self.collection.search(query, vector, depth, mode_of(search_mode),
                                       time_max=None if as_of is None else as_of.timestamp())
         docs = self.collection.get([h.id for h in hits])
-        return [Passage(h.id, self.library.chunk_from_meta(docs[h.id].text, docs[h.id].meta),
-                        h.score, h.dense, h.keyword) for h in hits if h.id in docs]
+        passages = [Passage(h.id, self.library.chunk_from_meta(docs[h.id].text, docs[h.id].meta),
+                            h.score, h.dense, h.keyword) for h in hits if h.id in docs]
+        moment = as_of or datetime.now(UTC)
+        return rerank_by_recency(passages, moment, self.recency)[:k]
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None,
             as_of: datetime | None = None, *, search_for: str | None = None) -> TimedAnswer:
