@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import routes, routes_figures
+from api import routes, routes_chat, routes_figures, web
 from api.errors import install_error_handlers
+from api.ratelimit import RateLimiter
+from qa.conversation import Chat
 from qa.service import NewsQA
 from qa.settings import Settings, get_settings
 
@@ -22,6 +24,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = service is None
         app.state.newsqa = service or NewsQA(settings)
+        app.state.chat = Chat(app.state.newsqa)
         yield
         if owned:
             app.state.newsqa.close()
@@ -32,7 +35,10 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Accept"])
+    app.state.rate_limiter = RateLimiter(settings.chat_rate_per_minute)
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(routes_figures.router)
+    app.include_router(routes_chat.router)
+    app.include_router(web.router)
     return app

@@ -1,4 +1,4 @@
-"""Dependencies routes receive: the NewsQA service the app owns."""
+"""Dependencies routes receive: the NewsQA service and the Chat the app owns."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from qa.conversation import Chat
 from qa.service import NewsQA
 
 
@@ -14,3 +15,10 @@ def get_newsqa(request: Request) -> NewsQA:
 
 
 NewsQADep = Annotated[NewsQA, Depends(get_newsqa)]
+
+
+def get_chat(request: Request) -> Chat:
+    return request.app.state.chat
+
+
+ChatDep = Annotated[Chat, Depends(get_chat)]

@@ -42,3 +42,7 @@ class InvalidTime(NewsqaError):
 
 class ConfigError(NewsqaError):
     """Settings that cannot work (bad zone, unknown mode, unusable data directory...)."""
+
+
+class InvalidConversation(NewsqaError):
+    """Chat messages that cannot be answered (no user question last, bad conversation id...)."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -28,8 +30,13 @@ class Settings(BaseSettings):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     max_question_chars: int = Field(1000, ge=10)
     max_article_chars: int = Field(2_000_000, ge=1000)
-    cors_origins: list[str] = Field(default_factory=list,
-                                    description="Origins allowed to call the API from a browser.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser: a "
+        "comma-separated list (or a JSON list), e.g. 'https://news.example,https://www.example'.")
+    chat_rate_per_minute: int = Field(
+        30, ge=0, description="Chat questions one client may ask a minute (0: no limit).")
+    stream_pause_ms: int = Field(
+        30, ge=0, le=1000, description="Pause between the pieces of a streamed answer.")
 
     @field_validator("default_tz")
     @classmethod
@@ -39,6 +46,25 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"NEWSQA_DEFAULT_TZ={value!r} is not a known time zone; use an "
                              "IANA name such as 'UTC' or 'America/New_York'") from exc
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip().rstrip("/") for o in text.split(",") if o.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"NEWSQA_CORS_ORIGINS has {origin!r}, which is not an origin; "
+                                 "write scheme and host only, e.g. 'https://news.example'")
         return value
 
     @property

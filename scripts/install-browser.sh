@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the browser tests need on a fresh Debian machine (run as root):
+# Install what the browser tests need on a fresh Debian machine (root only for apt-get):
 #   - Debian's chromium package (/usr/bin/chromium)
 #   - the playwright Python package in the active virtualenv
 # Idempotent: each step is skipped when already present.
@@ -10,18 +10,25 @@ set -euo pipefail
 started=$(date +%s)
 did=()
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "install-browser: run as root (apt-get needs it)" >&2
-  exit 1
+# The virtualenv: the active one, else the repository's .venv (as `make test` runs it).
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -z "${VIRTUAL_ENV:-}" && -x "$repo/.venv/bin/python" ]]; then
+  export VIRTUAL_ENV="$repo/.venv"
 fi
 if [[ -z "${VIRTUAL_ENV:-}" ]]; then
-  echo "install-browser: no active virtualenv; run '. .venv/bin/activate' first" >&2
+  echo "install-browser: no virtualenv; run 'make install' (or '. .venv/bin/activate') first" >&2
   exit 1
 fi
+export PATH="$VIRTUAL_ENV/bin:$PATH"
 
 if command -v chromium >/dev/null 2>&1; then
   echo "chromium: present ($(chromium --version 2>/dev/null || echo 'version unknown'))"
 else
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-browser: chromium is missing and apt-get needs root; run" \
+         "'sudo apt-get install -y --no-install-recommends chromium' or run this script as root" >&2
+    exit 1
+  fi
   echo "chromium: missing; installing Debian's package"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update

@@ -4,7 +4,8 @@
   "use strict";
   document.querySelectorAll(".newsqa-demo-example").forEach(function (button) {
     button.addEventListener("click", function () {
-      document.dispatchEvent(new CustomEvent("newsqa:ask", { detail: { question: button.textContent } }));
+      var question = button.getAttribute("data-question") || button.textContent;
+      document.dispatchEvent(new CustomEvent("newsqa:ask", { detail: { question: question } }));
     });
   });
 })();

@@ -2,7 +2,7 @@
  * newsqa chat widget: one <script> tag, no build step, no framework, no external loads.
  *
  *   <script src="https://host/widget.js" data-endpoint="https://host"
- *           data-title="Ask about this story" defer></script>
+ *           data-title="Ask about this story" data-placeholder="e.g. Who won?" defer></script>
  *
  * Mounts into #newsqa-widget (or a new container at the end of <body>), loads widget.css
  * from the script's own origin, and talks to POST {endpoint}/v1/chat over Server-Sent Events.
@@ -20,10 +20,13 @@
   var config = {
     endpoint: (script.getAttribute("data-endpoint") || scriptUrl.origin).replace(/\/+$/, ""),
     title: script.getAttribute("data-title") || "Ask about this story",
+    placeholder: script.getAttribute("data-placeholder") || "e.g. What changed in the latest update?",
     cssHref: new URL("widget.css", scriptUrl).href,
   };
   var MARKER = /\[(\d+)\]/;
   var PARTIAL_MARKER_TAIL = /\[\d*$/;
+  // The server uses only the last few turns; sending more would only grow every request.
+  var MAX_HISTORY_MESSAGES = 12;
   var idCounter = 0;
 
   if (document.readyState === "loading") {
@@ -293,6 +296,9 @@
       });
       chip.setAttribute("data-marker", String(marker));
       chip.addEventListener("click", function () { toggle(chip); });
+      chip.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && open && open.chip === chip) closePanel();
+      });
       chips.push(chip);
       return chip;
     }
@@ -311,6 +317,8 @@
         if (event.key === "Escape") { closePanel(); chip.focus(); }
       });
       panelsEl.appendChild(panel);
+      // The log scrolls: bring the opened source into its view, moving the page no more than needed.
+      if (panel.scrollIntoView) panel.scrollIntoView({ block: "nearest" });
       chip.setAttribute("aria-expanded", "true");
       chip.setAttribute("aria-controls", id);
       open = { chip: chip, panel: panel };
@@ -401,7 +409,7 @@
       name: "question",
       autocomplete: "off",
       enterkeyhint: "send",
-      placeholder: "e.g. What changed in the latest update?",
+      placeholder: cfg.placeholder,
     });
     var send = el("button", { type: "submit", className: "newsqa-send", text: "Ask" });
     var stop = el("button", { type: "button", className: "newsqa-stop", text: "Stop", hidden: "" });
@@ -478,7 +486,7 @@
       var own = new AbortController();
       controller = own;
       setBusy(true);
-      var messages = history.concat([{ role: "user", content: question }]);
+      var messages = history.slice(-MAX_HISTORY_MESSAGES).concat([{ role: "user", content: question }]);
       request(messages, own.signal, turn)
         .catch(function (error) { reportFailure(turn, error); })
         .then(function () {

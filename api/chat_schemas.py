@@ -1,0 +1,73 @@
+"""Request, response and stream-event models of POST /v1/chat (pydantic lives only at the edge)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import AskResponse, CitationOut
+from qa.conversation import ChatReply, Message
+
+MAX_MESSAGES = 50
+MAX_MESSAGE_CHARS = 4_000
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=MAX_MESSAGE_CHARS)
+
+    def to_message(self) -> Message:
+        return Message(self.role, self.content)
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "messages": [
+            {"role": "user", "content": "Which firm won the Quay Street Bridge contract?"},
+            {"role": "assistant", "content": "Northwind Engineering, a Glasgow-based firm, beat "
+                                             "two rival bidders, including Atlas Civil Works. [1]"},
+            {"role": "user", "content": "How much is it worth?"}],
+        "conversation_id": None, "stream": False}]})
+    messages: list[ChatMessageIn] = Field(
+        ..., min_length=1, max_length=MAX_MESSAGES,
+        description="The conversation so far, oldest first, ending with the user's question. "
+                    "Only the last few turns are used.")
+    conversation_id: str | None = Field(
+        None, max_length=64, description="From an earlier reply, to continue that conversation; "
+                                         "leave it out to start a new one.")
+    stream: bool = Field(False, description="Stream the answer as server-sent events (as does "
+                                            "the header `Accept: text/event-stream`).")
+
+    def to_messages(self) -> list[Message]:
+        return [m.to_message() for m in self.messages]
+
+
+class ChatResponse(AskResponse):
+    conversation_id: str = Field(..., description="Send it back with the next question.")
+    query: str = Field(..., description="The question as searched: a follow-up carries, in "
+                                        "brackets, the words it borrowed from earlier turns.")
+
+    @classmethod
+    def of_reply(cls, reply: ChatReply) -> ChatResponse:
+        return cls(**AskResponse.of(reply.timed).model_dump(),
+                   conversation_id=reply.conversation_id, query=reply.query)
+
+
+class MetaEvent(BaseModel):
+    conversation_id: str
+    query: str
+
+
+class TokenEvent(BaseModel):
+    text: str
+
+
+class ErrorEvent(BaseModel):
+    detail: str
+
+
+STREAM_EVENTS: dict[str, type[BaseModel]] = {
+    "meta": MetaEvent, "token": TokenEvent, "citation": CitationOut, "done": ChatResponse,
+    "error": ErrorEvent}

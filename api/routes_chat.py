@@ -1,0 +1,128 @@
+"""POST /v1/chat: a conversation's last question, answered as JSON or streamed as server-sent
+events. Composing an answer is CPU work and runs in the thread pool, never on the event loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from api.chat_schemas import ChatRequest, ChatResponse, ErrorEvent, MetaEvent
+from api.deps import ChatDep, NewsQADep
+from api.sse import answer_events, sse
+from qa.conversation import Chat, ChatPlan, ChatReply
+from qa.errors import NewsqaError
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
+                  "X-Content-Type-Options": "nosniff"}
+INTERNAL = "internal error while composing the answer; the server log has the details"
+
+STREAM_DOC = """
+Answers the last user message of a conversation. A follow-up ("How much is it worth?") is
+resolved from the earlier turns: the search carries the previous question's words and the names
+in the passages it cited (`query` shows what was searched). Only the last 6 turns count, and the
+server remembers at most 6 turns (8,000 characters) of each of its 1,000 most recent
+conversations, for an hour.
+
+**Streaming.** With `"stream": true`, or the header `Accept: text/event-stream`, the reply is a
+`text/event-stream` of these events, each a JSON object in `data`:
+
+| event | data | sent |
+|---|---|---|
+| `meta` | `{conversation_id, query}` | first |
+| `token` | `{text}`: the next piece of the answer | in order; a marker `[1]` may span pieces |
+| `citation` | a `CitationOut`, as in `/v1/ask` | right after its marker first appears |
+| `done` | a `ChatResponse`: answer, citations, abstained, took_ms, conversation_id | last |
+| `error` | `{detail}` | last, instead of `done`, if the answer failed |
+
+A stream always ends with `done` or `error`. A client that disconnects stops the server's work
+on that answer. Errors found before the stream starts (no user message last, an empty question,
+too many requests) come back as JSON `{"detail": ...}` with a 4xx status.
+"""
+
+STREAM_EXAMPLE = (
+    'event: meta\r\ndata: {"conversation_id": "5f0c...", "query": "How much is it worth? '
+    '(firm won Quay Street Bridge contract Northwind Engineering)"}\r\n\r\n'
+    'event: token\r\ndata: {"text": "The contract is "}\r\n\r\n'
+    'event: token\r\ndata: {"text": "worth $452 million, "}\r\n\r\n'
+    "...\r\n\r\n"
+    'event: citation\r\ndata: {"marker": 1, "quote": "The contract is worth $452 million, ...", '
+    '"section": "update", "update_index": 2, "timestamp": "2026-03-14T14:20:00+00:00", ...}'
+    "\r\n\r\n"
+    'event: done\r\ndata: {"answer": "The contract is worth $452 million, ... [1]", '
+    '"abstained": false, "citations": [...], "took_ms": 41.2, "conversation_id": "5f0c...", '
+    '"query": "..."}\r\n\r\n')
+
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The answer: JSON, or a stream of server-sent events when asked for.",
+          "content": {"text/event-stream": {"schema": {"type": "string"},
+                                            "example": STREAM_EXAMPLE}}},
+    400: {"description": "A conversation that cannot be answered (last message not the user's, "
+                         "empty or over-long question, bad conversation_id)."},
+    429: {"description": "Too many questions from this client; wait `Retry-After` seconds."},
+}
+
+
+def wants_stream(body: ChatRequest, request: Request) -> bool:
+    return body.stream or "text/event-stream" in request.headers.get("accept", "")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/v1/chat", response_model=ChatResponse, responses=RESPONSES, tags=["answers"],
+             summary="Answer the next question of a conversation, optionally streamed",
+             description=STREAM_DOC)
+async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
+               newsqa: NewsQADep) -> Response:
+    wait = request.app.state.rate_limiter.wait_s(_client(request))
+    if wait:
+        return JSONResponse(
+            {"detail": f"too many questions from {_client(request)}: the limit is "
+                       f"{request.app.state.rate_limiter.per_minute} a minute; ask again in "
+                       f"{wait:g} seconds"},
+            status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+    plan = chat.plan(body.to_messages(), body.conversation_id)
+    if wants_stream(body, request):
+        pause_s = newsqa.settings.stream_pause_ms / 1000
+        return EventSourceResponse(chat_stream(request, chat, plan, pause_s),
+                                   headers=STREAM_HEADERS, ping=15)
+    timed = await run_in_threadpool(chat.answer, plan)
+    chat.record(plan, timed)
+    return JSONResponse(ChatResponse.of_reply(
+        ChatReply(plan.conversation_id, plan.query, timed)).model_dump(mode="json"))
+
+
+async def chat_stream(request: Request, chat: Chat, plan: ChatPlan,
+                      pause_s: float) -> AsyncIterator[ServerSentEvent]:
+    """meta, then the answer's tokens and citations as it is written out, then done (or error).
+    Stops as soon as the client has gone."""
+    yield sse("meta", MetaEvent(conversation_id=plan.conversation_id, query=plan.query))
+    try:
+        timed = await run_in_threadpool(chat.answer, plan)
+    except NewsqaError as exc:
+        yield sse("error", ErrorEvent(detail=str(exc)))
+        return
+    except Exception:
+        log.exception("chat stream failed for query %r", plan.query)
+        yield sse("error", ErrorEvent(detail=INTERNAL))
+        return
+    response = ChatResponse.of_reply(ChatReply(plan.conversation_id, plan.query, timed))
+    for name, payload in answer_events(response):
+        if await request.is_disconnected():
+            log.info("chat client left; stopped streaming conversation %s", plan.conversation_id)
+            return
+        yield sse(name, payload)
+        if name == "token" and pause_s:
+            await anyio.sleep(pause_s)
+    chat.record(plan, timed)
+    yield sse("done", response)

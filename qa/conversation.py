@@ -1,0 +1,209 @@
+"""Conversations: follow-up questions answered from the turns before them.
+
+A `Chat` turns the messages of a conversation into one question for NewsQA: the last user
+message, its search query resolved from the earlier turns (qa/followup.py). What it remembers
+of each conversation lives in a `ConversationStore`, bounded in conversations, turns and
+characters, so it never grows without limit. When the store has forgotten a conversation (or
+never saw it), the earlier turns are rebuilt from the messages the client sent.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from qa.errors import InvalidConversation
+from qa.followup import Turn, focus, resolve
+from qa.service import NewsQA, TimedAnswer
+
+Role = Literal["user", "assistant"]
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatLimits:
+    """How much is remembered: turns and characters per conversation, conversations in all,
+    and how long an idle conversation is kept."""
+
+    max_turns: int = 6
+    max_chars: int = 8_000
+    max_conversations: int = 1_000
+    ttl_s: float = 3_600.0
+
+
+@dataclass(frozen=True)
+class ChatPlan:
+    """A turn ready to answer: the question, the query it resolved to, the turns before it."""
+
+    conversation_id: str
+    question: str
+    query: str
+    history: tuple[Turn, ...]
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    conversation_id: str
+    query: str
+    timed: TimedAnswer
+
+
+def turn_size(turn: Turn) -> int:
+    return len(turn.question) + len(turn.query) + len(turn.answer) + sum(map(len, turn.quotes))
+
+
+def clipped(turn: Turn, max_chars: int) -> Turn:
+    """`turn` cut to at most `max_chars` characters: quotes and answer give way first."""
+    if turn_size(turn) <= max_chars:
+        return turn
+    question = turn.question[: max_chars // 4]
+    query = turn.query[: max_chars // 4]
+    room = max_chars - len(question) - len(query)
+    quotes, answer = [], turn.answer[: room // 2]
+    room -= len(answer)
+    for quote in turn.quotes:
+        if len(quote) > room:
+            break
+        quotes.append(quote)
+        room -= len(quote)
+    return Turn(question, query, answer, tuple(quotes))
+
+
+class ConversationStore:
+    """The last turns of recent conversations: a thread-safe LRU with a time-to-live."""
+
+    def __init__(self, limits: ChatLimits | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits or ChatLimits()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, tuple[float, tuple[Turn, ...]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._expire()
+            return len(self._items)
+
+    def get(self, conversation_id: str) -> tuple[Turn, ...]:
+        """The remembered turns, oldest first; () for an unknown or expired conversation."""
+        with self._lock:
+            self._expire()
+            item = self._items.get(conversation_id)
+            if item is None:
+                return ()
+            self._items.move_to_end(conversation_id)
+            return item[1]
+
+    def append(self, conversation_id: str, turn: Turn) -> None:
+        """Remember `turn`, dropping the oldest turns (and conversations) past the limits."""
+        limits = self.limits
+        with self._lock:
+            self._expire()
+            item = self._items.pop(conversation_id, None)
+            turns = [*(item[1] if item else ()), clipped(turn, limits.max_chars)][-limits.max_turns:]
+            while len(turns) > 1 and sum(map(turn_size, turns)) > limits.max_chars:
+                turns.pop(0)
+            self._items[conversation_id] = (self._clock(), tuple(turns))
+            while len(self._items) > limits.max_conversations:
+                self._items.popitem(last=False)
+
+    def _expire(self) -> None:
+        deadline = self._clock() - self.limits.ttl_s
+        while self._items:
+            oldest_id, (touched, _) = next(iter(self._items.items()))
+            if touched >= deadline:
+                break
+            del self._items[oldest_id]
+
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def check_conversation_id(value: str | None) -> str:
+    if value is None:
+        return new_conversation_id()
+    if not _ID.fullmatch(value):
+        raise InvalidConversation(
+            f"conversation_id {value[:80]!r} is not valid; use 1 to 64 letters, digits, '-' or "
+            "'_', or leave it out to start a new conversation")
+    return value
+
+
+def turns_from_messages(messages: Sequence[Message], rewrite: bool = True) -> list[Turn]:
+    """Earlier turns rebuilt from the client's messages: each user question, resolved in turn,
+    with the answer that followed it (its sentences are the quotes, markers removed)."""
+    turns: list[Turn] = []
+    for i, message in enumerate(messages):
+        if message.role != "user":
+            continue
+        reply = messages[i + 1] if i + 1 < len(messages) else None
+        answer = reply.content if reply is not None and reply.role == "assistant" else ""
+        query = resolve(message.content, turns) if rewrite else message.content
+        quote = _MARKERS.sub("", answer).strip()
+        turns.append(Turn(message.content.strip(), query, answer, (quote,) if quote else ()))
+    return turns
+
+
+class Chat:
+    """Answers the last question of a conversation, resolving follow-ups from earlier turns.
+
+    `rewrite=False` answers every question as if it stood alone (the baseline the multi-turn
+    benchmark compares against).
+    """
+
+    def __init__(self, newsqa: NewsQA, store: ConversationStore | None = None,
+                 rewrite: bool = True) -> None:
+        self.newsqa = newsqa
+        self.store = store or ConversationStore()
+        self.rewrite = rewrite
+
+    def plan(self, messages: Sequence[Message], conversation_id: str | None = None) -> ChatPlan:
+        """Check the messages and resolve the question; cheap (no model, no search)."""
+        if not messages:
+            raise InvalidConversation("messages is empty; send at least one user message")
+        last = messages[-1]
+        if last.role != "user":
+            raise InvalidConversation(
+                f"the last message is from the {last.role!r}; end messages with the user's "
+                "question")
+        cid = check_conversation_id(conversation_id)
+        question = self.newsqa.check_question(last.content)
+        limit = self.store.limits.max_turns
+        history = self.store.get(cid) or tuple(
+            turns_from_messages(messages[:-1], self.rewrite)[-limit:])
+        query = resolve(question, history) if self.rewrite else question
+        return ChatPlan(cid, question, query, history)
+
+    def answer(self, plan: ChatPlan) -> TimedAnswer:
+        """Search with the resolved query; choose the answer's sentences by the question's own
+        words, and the previous question's too when it leaves them out."""
+        chosen_by = focus(plan.question, plan.history) if self.rewrite else plan.question
+        return self.newsqa.ask(chosen_by, search_for=plan.query)
+
+    def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
+        quotes = tuple(c.quote for c in timed.answer.citations)
+        self.store.append(plan.conversation_id, Turn(plan.question, plan.query,
+                                                     timed.answer.text, quotes))
+
+    def reply(self, messages: Sequence[Message], conversation_id: str | None = None) -> ChatReply:
+        plan = self.plan(messages, conversation_id)
+        timed = self.answer(plan)
+        self.record(plan, timed)
+        return ChatReply(plan.conversation_id, plan.query, timed)
+
+
+__all__ = ["Chat", "ChatLimits", "ChatPlan", "ChatReply", "ConversationStore", "Message", "Turn"]

@@ -1,0 +1,171 @@
+"""Resolving a follow-up question from the turns before it, without a language model.
+
+"How much is it worth?" says nothing about which contract. When a question looks like a
+follow-up (a pronoun, a leading "and"/"what about", or almost no content words of its own),
+the search query keeps the question's own words first and adds, in brackets, the content words
+of the previous query and the names in the sentences the previous answer cited:
+
+    "How much is it worth? (firm won Quay Street Bridge contract Harbor City Northwind Engineering)"
+
+The answer's sentences are still chosen by the question's own words (`focus`), so borrowed
+words steer the search to the right story without dragging the old answer back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.text import STOPWORDS
+
+MAX_CONTEXT_WORDS = 8
+MAX_NAMES = 4
+
+# Words that point back at something said before.
+_ANAPHORA = frozenset(
+    "it its it's they them their theirs those these that this there he she him his her hers "
+    "one ones same such former latter".split())
+_LEADS = ("and ", "and,", "but ", "so ", "also ", "what about ", "how about ", "then ",
+          "what else", "anything else")
+# Question scaffolding: words that carry no topic of their own.
+_FILLER = frozenset(
+    "much many long often far tell say said know kind sort please thing things happen happened "
+    "happening like get got latest new now anything else also time date".split())
+# Capitalised but not names: days and months.
+_NOT_NAMES = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december".split())
+_WORD = re.compile(r"[^\W_][\w'’$.,-]*[^\W_]|[^\W_]", re.UNICODE)
+_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’-]*)*")
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)[\"“‘(]*$")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answered turn: the user's words, what was searched, and the quotes the answer cited."""
+
+    question: str
+    query: str
+    answer: str = ""
+    quotes: tuple[str, ...] = ()
+
+
+def words(text: str) -> list[str]:
+    """Words of `text` as written, with trailing punctuation dropped."""
+    return [w.rstrip(".,") for w in _WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """The topic-bearing words of `text`, as written, in order, without repeats."""
+    seen: set[str] = set()
+    out = []
+    for word in words(text):
+        key = word.lower()
+        if key in STOPWORDS or key in _FILLER or key in _ANAPHORA or key in seen or len(key) < 2:
+            continue
+        seen.add(key)
+        out.append(word)
+    return out
+
+
+def is_followup(question: str) -> bool:
+    """True when `question` leans on earlier turns: a pronoun, a leading "and"/"what about",
+    or at most two content words of its own."""
+    lowered = question.strip().lower()
+    if lowered.startswith(_LEADS):
+        return True
+    if any(w.lower() in _ANAPHORA for w in words(question)):
+        return True
+    return len(content_words(question)) <= 2
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names in `text` ("Northwind Engineering", "Storm Elena"), in order.
+
+    A single capitalised word that opens a sentence ("Officials", "Outages") is not a name; a
+    leading "The" is dropped from a longer one ("The Harbor City council" -> "Harbor City").
+    """
+    out: list[str] = []
+    for match in _NAME.finditer(text):
+        name = match.group(0)
+        at_start = bool(_SENTENCE_START.search(text[:match.start()]))
+        parts = name.split()
+        if at_start and parts[0].lower() in STOPWORDS:
+            parts = parts[1:]
+            at_start = False
+        if not parts or (at_start and len(parts) == 1):
+            continue
+        parts = [p for p in parts if p.lower() not in _NOT_NAMES]
+        name = " ".join(parts)
+        if len(name) > 1 and name.lower() not in STOPWORDS and name not in out:
+            out.append(name)
+    return out
+
+
+def _has_own_name(question: str) -> bool:
+    return any(not _SENTENCE_START.search(question[:m.start()]) for m in _NAME.finditer(question))
+
+
+def _without_lead(question: str) -> str:
+    lowered = question.strip().lower()
+    lead = next((lead for lead in _LEADS if lowered.startswith(lead)), "")
+    return lowered[len(lead):]
+
+
+def is_elliptical(question: str) -> bool:
+    """True for a follow-up that leaves its predicate out: "When?", "And in the fire?",
+    "What about the depot?" (but not "And what did the district offer?")."""
+    if not content_words(question):
+        return True
+    lowered = question.strip().lower()
+    return lowered.startswith(_LEADS) and not _WH.search(_without_lead(lowered))
+
+
+def borrowed_words(question: str, previous: Turn) -> list[str]:
+    """Content words of the previous query that `question` does not already have; when the
+    question names its own subject, the previous subject's names are left behind."""
+    own = {w.lower() for w in content_words(question)}
+    own_subject = _has_own_name(question)
+    return [w for w in content_words(previous.query)
+            if w.lower() not in own and not (own_subject and w[0].isupper())][:MAX_CONTEXT_WORDS]
+
+
+def borrowed_names(question: str, previous: Turn) -> list[str]:
+    """Names in the previous answer's quotes, unless `question` names its own subject."""
+    if _has_own_name(question):
+        return []
+    known = {w.lower() for w in content_words(question) + content_words(previous.query)}
+    names: list[str] = []
+    for quote in previous.quotes:
+        for name in names_in(quote):
+            if name not in names and not all(w.lower() in known for w in name.split()):
+                names.append(name)
+    return names[:MAX_NAMES]
+
+
+def resolve(question: str, history: Sequence[Turn]) -> str:
+    """The search query for `question` given the earlier turns (oldest first): the question
+    itself when it stands alone, else the question followed by what it borrows."""
+    text = question.strip()
+    if not history or not is_followup(text):
+        return text
+    borrowed = borrowed_words(text, history[-1]) + borrowed_names(text, history[-1])
+    if not borrowed:
+        return text
+    return f"{text} ({' '.join(borrowed)})"
+
+
+def focus(question: str, history: Sequence[Turn]) -> str:
+    """The words an answer's sentences are chosen by: the question's own, plus what it leaves
+    out. "And in the fire?" borrows the previous question's words; a question with no words of
+    its own ("Who said that?", "When?") also borrows those of the sentence last cited first."""
+    text = question.strip()
+    if not history or not is_elliptical(text):
+        return text
+    previous = history[-1]
+    extra = borrowed_words(text, previous)
+    if not content_words(text) and previous.quotes:
+        extra += [w for w in content_words(previous.quotes[0]) if w not in extra]
+    return " ".join([text, *extra])

@@ -1,0 +1,180 @@
+"""The chat widget in headless Chromium, against the real app on the demo corpus: a streamed,
+cited conversation; keyboard and screen-reader use; failures said plainly; and an ingested
+article full of markup that must stay text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+BRIDGE = "Which firm won the Quay Street Bridge contract?"
+WORTH = "How much is it worth?"
+
+# Records, in the page, how the newest answer's text grows and whether the widget shows it is
+# working, so "it streamed" is asserted from what the page saw, not from polling.
+WATCH_STREAM = """() => {
+  window.__stream = [];
+  new MutationObserver(() => {
+    const answers = document.querySelectorAll('.newsqa-answer-text');
+    const last = answers[answers.length - 1];
+    window.__stream.push({
+      length: last ? last.textContent.length : 0,
+      busy: !!document.querySelector('.newsqa-is-busy'),
+      status: document.querySelector('.newsqa-status').textContent,
+      chips: last ? last.querySelectorAll('.newsqa-chip').length : 0,
+    });
+  }).observe(document.body, {subtree: true, childList: true, characterData: true,
+                             attributes: true});
+}"""
+
+
+# Whether an element lies wholly inside the conversation log's visible (scrolled) area.
+SHOWN_IN_LOG = """el => {
+  const log = document.querySelector('.newsqa-log').getBoundingClientRect();
+  const box = el.getBoundingClientRect();
+  return box.top >= log.top - 1 && box.bottom <= log.bottom + 1;
+}"""
+
+
+def open_demo(page: Any, base_url: str) -> Any:
+    response = page.goto(base_url + "/")
+    assert response.status == 200
+    page.wait_for_selector(".newsqa:not([hidden])")
+    return response
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type `question`, press Enter, wait for the answer to finish; the answer's <li>."""
+    before = page.locator(".newsqa-msg-assistant").count()
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.newsqa-msg-assistant').length > n && "
+        "!document.querySelector('.newsqa-is-busy')", arg=before)
+    return page.locator(".newsqa-msg-assistant").last
+
+
+def test_a_streamed_cited_conversation_with_a_followup(page: Any, base_url: str,
+                                                       artifacts: Path) -> None:
+    csp_violations: list[str] = []
+    page.on("console", lambda m: csp_violations.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    response = open_demo(page, base_url)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.evaluate(WATCH_STREAM)
+
+    answer = ask(page, BRIDGE)
+    assert "Northwind Engineering" in answer.locator(".newsqa-answer-text").inner_text()
+    seen = page.evaluate("window.__stream")
+    growing = sorted({s["length"] for s in seen if s["busy"] and s["length"] > 0})
+    assert len(growing) >= 3, f"the answer arrived in {len(growing)} steps, not streamed"
+    assert any(s["busy"] and s["status"].startswith("Working") for s in seen)
+    assert any(s["busy"] and s["chips"] > 0 for s in seen), "no chip while streaming"
+
+    chip = answer.locator(".newsqa-chip").first
+    chip.click()
+    panel = answer.locator(".newsqa-source")
+    assert "Northwind Engineering" in panel.locator(".newsqa-quote").inner_text()
+    assert panel.locator(".newsqa-source-title").inner_text().startswith("Harbor City Awards")
+    assert "2026" in panel.locator("time").inner_text()
+
+    followup = ask(page, WORTH)
+    assert "$452 million" in followup.locator(".newsqa-answer-text").inner_text()
+    assert "Answering: How much is it worth? (" in followup.locator(".newsqa-resolved").inner_text()
+    followup.locator(".newsqa-chip").first.click()
+    source = followup.locator(".newsqa-source")
+    source.locator("time").wait_for()
+    assert page.evaluate(SHOWN_IN_LOG, source.element_handle()), "the opened source is out of view"
+    assert "$452 million" in source.locator(".newsqa-quote").inner_text()
+    assert source.locator("time").inner_text() == "Updated 14 Mar 2026, 14:20:00 (+00:00)"
+    page.locator(".newsqa").screenshot(path=str(artifacts / "widget-conversation.png"))
+    assert csp_violations == []
+
+
+def test_keyboard_and_screen_reader_use(page: Any, base_url: str) -> None:
+    open_demo(page, base_url)
+    box = page.get_by_label("Your question")
+    assert page.locator(".newsqa-status").get_attribute("role") == "status"
+    box.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Ask"
+    box.focus()
+    page.keyboard.type(BRIDGE)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('.newsqa-answer-text') && "
+                           "!document.querySelector('.newsqa-is-busy')")
+    text = page.locator(".newsqa-answer-text").last
+    assert text.get_attribute("aria-live") == "polite"
+    assert text.get_attribute("aria-busy") == "false"
+    assert page.evaluate("document.activeElement === document.querySelector('.newsqa-input')")
+
+    chip = page.locator(".newsqa-chip").first
+    for _ in range(6):  # from the input, Tab reaches the first chip: input, Ask, chip
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('newsqa-chip')"):
+            break
+    assert chip.evaluate("el => el === document.activeElement")
+    assert chip.get_attribute("aria-label").startswith("Citation 1: Harbor City Awards")
+    page.keyboard.press("Enter")
+    assert chip.get_attribute("aria-expanded") == "true"
+    region = page.locator(f"#{chip.get_attribute('aria-controls')}")
+    assert region.get_attribute("role") == "region"
+    page.keyboard.press("Escape")
+    assert chip.get_attribute("aria-expanded") == "false" and region.count() == 0
+
+
+HOSTILE = ('The Glimmerton lantern parade starts at the old mill '
+           '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
+           '[see the route](javascript:window.__pwned=3) ![route map](http://127.0.0.1:9/x.png) '
+           'at 7 p.m. on Friday.')
+
+
+def test_an_article_full_of_markup_stays_text(page: Any, base_url: str,
+                                               artifacts: Path) -> None:
+    article = {"title": 'Glimmerton parade <img src=x onerror="window.__pwned=4">',
+               "url": "javascript:window.__pwned=5", "published_at": "2026-05-01T10:00:00Z",
+               "body": HOSTILE + " Organisers expect about 5,000 visitors."}
+    created = httpx.post(base_url + "/v1/articles", json=article, timeout=30)
+    assert created.status_code == 201, created.text
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_demo(page, base_url)
+
+    answer = ask(page, "Where does the Glimmerton lantern parade start?")
+    answer.locator(".newsqa-chip").first.click()
+    quote = answer.locator(".newsqa-quote").inner_text()
+    assert quote == HOSTILE
+    assert '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">' in (
+        answer.locator(".newsqa-answer-text").inner_text())
+    assert answer.locator(".newsqa-source-title").inner_text().startswith("Glimmerton parade <img")
+    page.wait_for_timeout(300)  # give anything that was going to load or run the chance to
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert not [u for u in requests if "127.0.0.1:9" in u or u.endswith("/x")]
+    widget = page.locator(".newsqa")
+    assert widget.locator("img, script, iframe").count() == 0
+    assert widget.locator("a[href^='javascript']").count() == 0
+    widget.screenshot(path=str(artifacts / "widget-hostile-article.png"))
+
+
+def test_failures_are_said_plainly(page: Any, base_url: str) -> None:
+    open_demo(page, base_url)
+
+    page.route("**/v1/chat", lambda route: route.fulfill(
+        status=429, content_type="application/json",
+        body=json.dumps({"detail": "too many questions"})))
+    assert "Too many questions right now" in ask(page, BRIDGE).inner_text()
+    page.unroute("**/v1/chat")
+
+    page.route("**/v1/chat", lambda route: route.abort("connectionrefused"))
+    assert "Couldn't reach the newsqa server" in ask(page, BRIDGE).inner_text()
+    page.unroute("**/v1/chat")
+
+    abstained = ask(page, "What is the population of Mars?")
+    assert "The coverage doesn't answer this." in abstained.inner_text()

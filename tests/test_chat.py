@@ -1,0 +1,342 @@
+"""POST /v1/chat: follow-ups resolved from earlier turns, bounded conversation state, the SSE
+stream, CORS, the rate limit and the widget bundle's headers. Hashing embedder throughout."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.app import create_app
+from api.chat_schemas import ChatResponse
+from api.routes_chat import chat_stream
+from api.sse import answer_events, pieces
+from eval.multiturn import demo_service, load_conversations, run, score
+from index.embed import HashingEmbedder
+from qa.conversation import Chat, ChatLimits, ConversationStore, Message, turns_from_messages
+from qa.followup import Turn, is_followup, names_in, resolve
+from qa.service import NewsQA
+from qa.settings import Settings
+from tests.conftest import DEMO
+
+BRIDGE = "Which firm won the Quay Street Bridge contract?"
+WORTH = "How much is it worth?"
+
+
+@pytest.fixture
+def demo(service: NewsQA) -> NewsQA:
+    assert not [o for o in service.ingest_paths([DEMO]) if o.error]
+    return service
+
+
+def make_client(service: NewsQA, **settings: Any) -> TestClient:
+    app_settings = service.settings.model_copy(update={"stream_pause_ms": 0, **settings})
+    return TestClient(create_app(app_settings, service))
+
+
+@pytest.fixture
+def client(demo: NewsQA) -> Iterator[TestClient]:
+    with make_client(demo) as c:
+        yield c
+
+
+def events_of(body: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            out.append((fields["event"], json.loads(fields["data"])))
+    return out
+
+
+def ask(client: TestClient, *questions: str, **extra: Any) -> dict[str, Any]:
+    messages = [{"role": "user", "content": q} for q in questions]
+    response = client.post("/v1/chat", json={"messages": messages, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+# -- resolving follow-ups ------------------------------------------------------------------
+
+PREVIOUS = Turn(BRIDGE, BRIDGE, "...", ("Northwind Engineering, a Glasgow-based firm, beat two "
+                                        "rival bidders, including Atlas Civil Works.",))
+
+
+def test_a_followup_borrows_the_topic_and_the_names_it_was_answered_with() -> None:
+    query = resolve(WORTH, [PREVIOUS])
+    assert query.startswith(WORTH)
+    assert "Quay Street Bridge contract" in query and "Northwind Engineering" in query
+
+
+def test_a_question_that_stands_alone_is_searched_as_asked() -> None:
+    question = "How many customers lost power in Storm Elena?"
+    assert resolve(question, [PREVIOUS]) == question
+    assert resolve(WORTH, []) == WORTH
+
+
+@pytest.mark.parametrize(("question", "followup"), [
+    ("How much is it worth?", True), ("And the outages?", True), ("When?", True),
+    ("Who said that?", True), ("What about the Eastbrook bus depot?", True),
+    ("Where did Storm Elena come ashore?", False),
+    ("How many households are affected by the Riverton advisory?", False)])
+def test_followups_are_recognised(question: str, followup: bool) -> None:
+    assert is_followup(question) is followup
+
+
+def test_names_skip_sentence_openers_days_and_a_leading_the() -> None:
+    text = ("Outages rose to 185,000 customers, Coastline Energy said on Monday. The Harbor City "
+            "council met. Mayor Leon Okafor spoke.")
+    assert names_in(text) == ["Coastline Energy", "Harbor City", "Mayor Leon Okafor"]
+
+
+def test_a_followup_naming_a_new_subject_drops_the_old_one() -> None:
+    query = resolve("What about the Eastbrook bus depot?", [PREVIOUS])
+    assert "won" in query and "Quay" not in query and "Northwind" not in query
+
+
+def test_turns_rebuilt_from_messages_resolve_in_order() -> None:
+    messages = [Message("user", BRIDGE), Message("assistant", PREVIOUS.quotes[0] + " [1]"),
+                Message("user", WORTH), Message("assistant", "The contract is worth $452 million.")]
+    turns = turns_from_messages(messages)
+    assert [t.question for t in turns] == [BRIDGE, WORTH]
+    assert "Northwind Engineering" in turns[1].query and "[1]" not in turns[0].quotes[0]
+
+
+def test_rewriting_answers_followups_the_plain_question_gets_wrong() -> None:
+    chosen = {"depot-site", "fire-power", "switch-outages", "water-supplies"}
+    conversations = [c for c in load_conversations() if c.id in chosen]
+    assert len(conversations) == len(chosen)
+    with demo_service(HashingEmbedder(), Settings(embedder="hashing")) as service:
+        plain = score(run(service, conversations, rewrite=False))
+        rewritten = score(run(service, conversations, rewrite=True))
+    assert rewritten.followups_right == rewritten.followups
+    assert plain.followups_right < rewritten.followups_right
+
+
+# -- the bounded store ---------------------------------------------------------------------
+
+def turn(i: int, size: int = 10) -> Turn:
+    return Turn(f"q{i}", f"q{i}", "a" * size)
+
+
+def test_the_store_keeps_the_last_turns_of_the_most_recent_conversations() -> None:
+    store = ConversationStore(ChatLimits(max_turns=3, max_chars=10_000, max_conversations=2))
+    for i in range(5):
+        store.append("a", turn(i))
+    assert [t.question for t in store.get("a")] == ["q2", "q3", "q4"]
+    store.append("b", turn(0))
+    store.get("a")  # a is now the most recently used
+    store.append("c", turn(0))
+    assert len(store) == 2 and store.get("b") == () and store.get("a")
+
+
+def test_the_store_bounds_characters_per_conversation() -> None:
+    store = ConversationStore(ChatLimits(max_turns=6, max_chars=1_000))
+    for i in range(4):
+        store.append("a", turn(i, size=400))
+    assert [t.question for t in store.get("a")] == ["q2", "q3"]
+    store.append("b", Turn("q", "q", "x" * 50_000, ("y" * 50_000,)))
+    kept = store.get("b")[0]
+    assert len(kept.question) + len(kept.query) + len(kept.answer) + sum(map(len, kept.quotes)) \
+        <= 1_000
+
+
+def test_idle_conversations_expire() -> None:
+    now = [0.0]
+    store = ConversationStore(ChatLimits(ttl_s=60), clock=lambda: now[0])
+    store.append("a", turn(0))
+    now[0] = 59
+    assert store.get("a")
+    now[0] = 200
+    assert store.get("a") == () and len(store) == 0
+
+
+# -- POST /v1/chat as JSON -----------------------------------------------------------------
+
+def test_a_followup_in_the_same_conversation_gets_the_contract_value(client: TestClient) -> None:
+    first = ask(client, BRIDGE)
+    assert "Northwind Engineering" in first["answer"] and first["conversation_id"]
+    followup = client.post("/v1/chat", json={
+        "messages": [{"role": "user", "content": BRIDGE},
+                     {"role": "assistant", "content": first["answer"]},
+                     {"role": "user", "content": WORTH}],
+        "conversation_id": first["conversation_id"]}).json()
+    assert "$452 million" in followup["answer"]
+    assert followup["conversation_id"] == first["conversation_id"]
+    assert followup["query"].startswith(WORTH) and "Northwind" in followup["query"]
+    assert followup["citations"][0]["update_index"] == 2
+
+
+def test_a_followup_without_server_state_is_resolved_from_the_messages(
+        client: TestClient) -> None:
+    first = ask(client, BRIDGE)
+    reply = client.post("/v1/chat", json={"messages": [
+        {"role": "user", "content": BRIDGE}, {"role": "assistant", "content": first["answer"]},
+        {"role": "user", "content": WORTH}]}).json()
+    assert "$452 million" in reply["answer"]
+    assert reply["conversation_id"] != first["conversation_id"]
+
+
+@pytest.mark.parametrize(("body", "status", "says"), [
+    ({"messages": [{"role": "assistant", "content": "hi"}]}, 400, "end messages with the user"),
+    ({"messages": []}, 422, "messages"),
+    ({"messages": [{"role": "user", "content": "   "}]}, 400, "question is empty"),
+    ({"messages": [{"role": "user", "content": "x"}] * 51}, 422, "messages"),
+    ({"messages": [{"role": "user", "content": "x" * 4_001}]}, 422, "content"),
+    ({"messages": [{"role": "system", "content": "x"}]}, 422, "role"),
+    ({"messages": [{"role": "user", "content": "hi"}], "conversation_id": "../etc"}, 400,
+     "conversation_id"),
+])
+def test_bad_conversations_are_refused_with_a_clear_message(
+        client: TestClient, body: dict[str, Any], status: int, says: str) -> None:
+    response = client.post("/v1/chat", json=body)
+    assert response.status_code == status
+    assert says in response.json()["detail"]
+
+
+# -- streaming -----------------------------------------------------------------------------
+
+def test_the_stream_sends_meta_tokens_citations_after_their_markers_then_done(
+        client: TestClient) -> None:
+    response = client.post("/v1/chat", json={
+        "messages": [{"role": "user", "content": BRIDGE}], "stream": True})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["x-accel-buffering"] == "no"
+    events = events_of(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "meta" and names[-1] == "done" and names.count("token") > 2
+    done = events[-1][1]
+    text = ""
+    for name, data in events:
+        if name == "token":
+            text += data["text"]
+        if name == "citation":
+            assert f"[{data['marker']}]" in text
+    assert text == done["answer"] and "Northwind Engineering" in text
+    assert [d for n, d in events if n == "citation"] == done["citations"]
+    assert done["conversation_id"] == events[0][1]["conversation_id"]
+
+
+def test_the_accept_header_asks_for_a_stream_too(client: TestClient) -> None:
+    response = client.post("/v1/chat", headers={"Accept": "text/event-stream"},
+                           json={"messages": [{"role": "user", "content": BRIDGE}]})
+    assert [n for n, _ in events_of(response.text)][-1] == "done"
+
+
+def test_a_failure_inside_the_stream_ends_it_with_an_error_event(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Chat, plan: object) -> None:
+        raise RuntimeError("index on fire")
+
+    monkeypatch.setattr(Chat, "answer", broken)
+    response = client.post("/v1/chat", json={
+        "messages": [{"role": "user", "content": BRIDGE}], "stream": True})
+    events = events_of(response.text)
+    assert [n for n, _ in events] == ["meta", "error"]
+    assert "internal error" in events[-1][1]["detail"] and "fire" not in response.text
+
+
+class LeavingClient:
+    """A request whose client goes away after `stay` disconnect checks."""
+
+    def __init__(self, stay: int) -> None:
+        self.stay = stay
+
+    async def is_disconnected(self) -> bool:
+        self.stay -= 1
+        return self.stay < 0
+
+
+@pytest.mark.anyio
+async def test_a_client_that_leaves_stops_the_stream_and_records_nothing(demo: NewsQA) -> None:
+    chat = Chat(demo)
+    plan = chat.plan([Message("user", BRIDGE)])
+    sent = [e async for e in chat_stream(LeavingClient(2), chat, plan, 0)]  # type: ignore[arg-type]
+    assert [e.event for e in sent] == ["meta", "token", "token"]
+    assert chat.store.get(plan.conversation_id) == ()
+
+
+@given(st.text(alphabet=st.sampled_from("ab [1]2.\n "), max_size=60))
+def test_pieces_give_back_the_text_exactly(text: str) -> None:
+    assert "".join(pieces(text)) == text
+
+
+def test_a_citation_follows_the_piece_that_completes_its_marker() -> None:
+    response = ChatResponse(answer="One two three four [1] five [2]", abstained=False,
+                            citations=[citation(1), citation(2)], took_ms=1.0,
+                            conversation_id="c", query="q")
+    kinds = [(n, getattr(p, "text", getattr(p, "marker", None))) for n, p in
+             answer_events(response)]
+    assert kinds == [("token", "One two three "), ("token", "four [1] five "), ("citation", 1),
+                     ("token", "[2]"), ("citation", 2)]
+
+
+def citation(marker: int) -> Any:
+    from api.schemas import CitationOut
+
+    return CitationOut(marker=marker, quote="q", article_id="a", title="t", url=None,
+                       section="body", update_index=None, timestamp=None,
+                       timestamp_precision=None, score=1.0)
+
+
+# -- rate limit, CORS, static bundle, OpenAPI ----------------------------------------------
+
+def test_too_many_questions_get_429_with_the_wait(demo: NewsQA) -> None:
+    with make_client(demo, chat_rate_per_minute=2) as c:
+        body = {"messages": [{"role": "user", "content": BRIDGE}]}
+        statuses = [c.post("/v1/chat", json=body).status_code for _ in range(3)]
+        refused = c.post("/v1/chat", json=body)
+    assert statuses == [200, 200, 429]
+    assert "too many questions" in refused.json()["detail"]
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_cors_allows_only_the_configured_origins(demo: NewsQA) -> None:
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"}
+    with make_client(demo, cors_origins=["https://news.example"]) as c:
+        ok = c.options("/v1/chat", headers={"Origin": "https://news.example", **preflight})
+        bad = c.options("/v1/chat", headers={"Origin": "https://evil.example", **preflight})
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "https://news.example"
+    assert "POST" in ok.headers["access-control-allow-methods"]
+    assert "access-control-allow-origin" not in bad.headers
+
+
+def test_cors_origins_read_as_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSQA_CORS_ORIGINS", "https://a.example, https://b.example/")
+    assert Settings().cors_origins == ["https://a.example", "https://b.example"]
+    monkeypatch.setenv("NEWSQA_CORS_ORIGINS", "a.example")
+    with pytest.raises(ValueError, match="not an origin"):
+        Settings()
+
+
+def test_the_demo_page_and_bundle_are_served_with_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'src="/widget.js"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "object-src 'none'" in csp and "unsafe" not in csp
+    for name, kind in (("widget.js", "javascript"), ("widget.css", "css"), ("demo.js", "javascript")):
+        asset = client.get(f"/{name}")
+        assert asset.status_code == 200 and kind in asset.headers["content-type"]
+        assert asset.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/docs").status_code == 200
+
+
+def test_openapi_documents_the_stream_events(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/chat"]["post"]
+    content = operation["responses"]["200"]["content"]
+    assert "text/event-stream" in content and "application/json" in content
+    for event in ("`meta`", "`token`", "`citation`", "`done`", "`error`"):
+        assert event in operation["description"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
