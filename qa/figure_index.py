@@ -8,6 +8,7 @@ value in one sorted array: finding a value within a tolerance is two binary sear
 
 from __future__ import annotations
 
+import logging
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,8 @@ FIGURES = "figures"
 # A record lists each figure as values in this order (one short JSON list, quick to load).
 RECORD_FIELDS = ("kind", "value", "currency", "noun", "rate", "qualifier", "start", "end",
                  "surface", "quote_start", "quote_end", "heading")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def section_stamps(article: dict[str, Any]) -> list[tuple[str, dict[str, Any] | 
 
 
 def figures_from_record(article_id: str, sid: str, record: dict[str, Any]) -> list[FigureAt]:
-    if tuple(record["fields"]) != RECORD_FIELDS:
+    if tuple(record.get("fields", ())) != RECORD_FIELDS:
         raise ValueError(f"figures of {article_id!r} {sid} were stored as {record['fields']}, "
                          f"expected {list(RECORD_FIELDS)}")
     stamp = stamp_from_json(record["timestamp"])
@@ -136,11 +139,17 @@ class FigureIndex:
 
     @classmethod
     def from_records(cls, records: Iterable[tuple[str, dict[str, Any]]]) -> FigureIndex:
-        """Built from ("<article id>|<sid>", record) pairs as the store lists them."""
+        """Built from ("<article id>|<sid>", record) pairs as the store lists them. A record in
+        another layout is left out (and logged), so the figure desk extracts that section again."""
         index = cls()
         for key, record in records:
             article_id, sid = key.split("|", 1)
-            index.put_section(article_id, sid, figures_from_record(article_id, sid, record))
+            try:
+                figures = figures_from_record(article_id, sid, record)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("re-extracting figures of %s %s: %s", article_id, sid, exc)
+                continue
+            index.put_section(article_id, sid, figures)
         return index
 
     def __len__(self) -> int:

@@ -341,3 +341,25 @@ def test_real_model_answers_first_appearance_and_topic(real_service: NewsQA) -> 
     outages = real_service.figures("power outages")
     assert [(r.old.stated, r.new.stated) for r in outages.revisions] == [
         ("about 120,000 customers", "185,000 customers")]
+
+
+def test_figure_records_in_an_old_layout_are_extracted_again(settings) -> None:  # type: ignore[no-untyped-def]
+    from index.collection import Batch
+    from index.embed import HashingEmbedder
+    from qa.service import NewsQA
+    from tests.conftest import DEMO
+
+    first = NewsQA(settings, embedder=HashingEmbedder())
+    list(first.ingest_paths([DEMO]))
+    keys = [k for k, _ in first.collection.store.list_records("figures")]
+    batch = Batch()
+    for key in keys:
+        batch.put_record("figures", key, {"old": "layout"})
+    first.collection.write(batch)
+    first.close()
+    again = NewsQA(settings, embedder=HashingEmbedder())
+    try:
+        assert len(again.library.figures) > 0
+        assert all("fields" in v for _, v in again.collection.store.list_records("figures"))
+    finally:
+        again.close()
