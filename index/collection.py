@@ -235,6 +235,13 @@ class Collection:
     def get(self, ids: list[int]) -> dict[int, StoredDoc]:
         return self.store.get(ids)
 
+    def similarities(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Inner product of `vector` with each stored document's vector (cosine for unit vectors)."""
+        if not ids:
+            return {}
+        stored = self.store.vectors(ids)
+        return {i: float(np.dot(v, vector)) for i, v in stored.items()}
+
     def ids_up_to(self, time_max: float) -> np.ndarray:
         """Ids of documents whose time is known and not later than `time_max`, ascending."""
         if self._time_arrays is None:

@@ -121,6 +121,12 @@ class Store:
                     out[doc_id] = StoredDoc(doc_id, key, text, time, json.loads(meta))
         return out
 
+    def vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            rows = self._conn.execute(f"SELECT id, vector FROM docs WHERE id IN ({marks})", ids)
+            return {int(i): np.frombuffer(v, dtype=np.float32) for i, v in rows}
+
     def ids_for_keys_like(self, prefix: str) -> list[int]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with self._lock:

@@ -36,6 +36,7 @@ class AnswerSettings:
     min_dense: float = 0.45       # ...unless the best passage is this similar to the question
     keep_ratio: float = 0.75      # further sentences need this share of the best one's score
     rank_weight: float = 0.15
+    dense_weight: float = 1.0     # weight of the passage's cosine to the question
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _candidates(question_terms: dict[str, float], passages: list[Passage]) -> list[_Candidate]:
+def _candidates(question_terms: dict[str, float], passages: list[Passage],
+                dense_weight: float) -> list[_Candidate]:
     total = sum(question_terms.values()) or 1.0
     out = []
     for rank, passage in enumerate(passages):
@@ -69,7 +71,7 @@ def _candidates(question_terms: dict[str, float], passages: list[Passage]) -> li
             if not terms:
                 continue
             overlap = sum(w for t, w in question_terms.items() if t in terms) / total
-            score = overlap + rank_bonus(rank)
+            score = overlap + rank_bonus(rank) + dense_weight * (passage.dense_score or 0.0)
             out.append(_Candidate(passage, rank, start, end, terms, overlap, score))
     return sorted(out, key=lambda c: (-c.score, c.rank, c.start))
 
@@ -106,7 +108,7 @@ def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], 
     """An extractive, cited answer to `question` from `passages` (best first), or an abstention."""
     settings = settings or AnswerSettings()
     question_terms = {t: max(idf(t), 0.1) for t in analyze(question)}
-    candidates = _candidates(question_terms, passages)
+    candidates = _candidates(question_terms, passages, settings.dense_weight)
     if not is_answerable(candidates, passages, settings):
         return Answer(ABSTAIN_TEXT, abstained=True, passages=tuple(passages))
     parts, citations = [], []

@@ -120,8 +120,12 @@ class NewsQA:
         hits = self.collection.search(query, vector, depth, mode_of(search_mode),
                                       time_max=None if as_of is None else as_of.timestamp())
         docs = self.collection.get([h.id for h in hits])
+        # every passage gets its cosine to the question, also those only BM25 found
+        cosine = {} if vector is None else self.collection.similarities(
+            vector, [h.id for h in hits if h.dense is None])
         passages = [Passage(h.id, self.library.chunk_from_meta(docs[h.id].text, docs[h.id].meta),
-                            h.score, h.dense, h.keyword) for h in hits if h.id in docs]
+                            h.score, h.dense if h.dense is not None else cosine.get(h.id),
+                            h.keyword) for h in hits if h.id in docs]
         moment = as_of or datetime.now(UTC)
         return rerank_by_recency(passages, moment, self.recency)[:k]
 
