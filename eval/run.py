@@ -129,6 +129,8 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
                "left_out": left_out}
     run_config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
     run_config["as_of"] = "end of question_date" if config.use_question_date else "none"
+    run_config["settings"] = {k: v for k, v in settings.model_dump(mode="json").items()
+                              if k not in ("data_dir", "cors_origins")}
     write_report(config.out, modes, run_config,
                  {m: [r.latency_ms for r in rs] for m, rs in results.items()},
                  {m: hit_curve(rs, questions) for m, rs in results.items()}, extra=summary)

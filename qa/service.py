@@ -61,11 +61,16 @@ class NewsQA:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.collection = Collection(settings.data_dir, self.embedder.name, self.embedder.dim,
-                                     fusion=fusion)
+                                     fusion=fusion or FusionSettings(
+                                         rrf_k=settings.fusion_rrf_k,
+                                         dense_weight=settings.fusion_dense_weight,
+                                         keyword_weight=settings.fusion_keyword_weight,
+                                         depth=settings.fusion_depth))
         self.library = Library(self.collection, self.embedder, settings.chunk_tokens,
                                settings.max_article_chars)
         self.answer_settings = answer_settings or AnswerSettings()
-        self.recency = recency or RecencySettings()
+        self.recency = recency or RecencySettings(settings.recency_weight,
+                                                  settings.recency_half_life_days)
         self._embed_query = lru_cache(maxsize=1024)(self._embed_query_uncached)
         self.desk = FigureDesk(self.library, lambda q, k, as_of: self.search(q, k, None, as_of),
                                settings.max_question_chars)
