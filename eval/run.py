@@ -91,7 +91,9 @@ def run_mode(service: NewsQA, questions: list[EvalQuestion], mode: str,
         as_of = asked_on(q, zone) if config.use_question_date else None
         timed = service.ask(q.question, top_k=config.depth, mode=mode, as_of=as_of)
         answer = timed.answer
-        passages = tuple(RankedPassage(p.chunk.article_id, p.chunk.text) for p in answer.passages)
+        # a passage is what the index holds for a chunk: the article title, then the chunk text
+        passages = tuple(RankedPassage(p.chunk.article_id, f"{p.chunk.title}\n{p.chunk.text}")
+                         for p in answer.passages)
         valid = tuple(service.quote_is_verbatim(c) for c in answer.citations)
         choice = choose_choice(q.choices, passages) if q.choices else None
         results.append(QuestionResult(q.id, passages, timed.took_ms,

@@ -16,8 +16,8 @@ from qa.models import Passage
 
 @dataclass(frozen=True)
 class RecencySettings:
-    weight: float = 0.0          # 0 turns the prior off
-    half_life_days: float = 7.0
+    weight: float = 1.0          # 0 turns the prior off
+    half_life_days: float = 30.0
     candidates: int = 50          # passages re-ranked (the top of the fused list)
 
 

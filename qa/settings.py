@@ -38,13 +38,13 @@ class Settings(BaseSettings):
     stream_pause_ms: int = Field(
         30, ge=0, le=1000, description="Pause between the pieces of a streamed answer.")
     fusion_rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion's k.")
-    fusion_dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking.")
+    fusion_dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking.")
     fusion_keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking.")
     fusion_depth: int = Field(100, ge=1, le=1000,
                               description="Candidates taken from each ranking before fusing.")
-    recency_weight: float = Field(0.0, ge=0, description="Boost for text published just before "
+    recency_weight: float = Field(1.0, ge=0, description="Boost for text published just before "
                                   "the moment of asking (0: off).")
-    recency_half_life_days: float = Field(7.0, gt=0, description="Days after which the recency "
+    recency_half_life_days: float = Field(30.0, gt=0, description="Days after which the recency "
                                           "boost halves.")
 
     @field_validator("default_tz")
