@@ -50,6 +50,7 @@ class KeywordIndex:
         self._lengths = np.zeros(1024, dtype=np.float32)
         self._alive = np.zeros(1024, dtype=bool)
         self._total_length = 0.0
+        self._ids_array: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._position)
@@ -73,6 +74,7 @@ class KeywordIndex:
         if position >= len(self._lengths):
             self._grow()
         self._ids.append(doc_id)
+        self._ids_array = None
         self._position[doc_id] = position
         self._lengths[position] = len(terms)
         self._alive[position] = True
@@ -101,7 +103,7 @@ class KeywordIndex:
         scores = np.zeros(n_positions, dtype=np.float32)
         n_docs = len(self._position)
         if n_docs == 0:
-            return scores, np.asarray(self._ids, dtype=np.int64)
+            return scores, self.ids()
         alive = self._alive[:n_positions]
         avg_length = max(self._total_length / n_docs, 1.0)
         norm = self.k1 * (1 - self.b + self.b * self._lengths[:n_positions] / avg_length)
@@ -119,7 +121,7 @@ class KeywordIndex:
             scores[positions] += count * idf * tfs * (self.k1 + 1) / (tfs + norm[positions])
         if allowed is not None:
             scores[~allowed[:n_positions]] = 0.0
-        return scores, np.asarray(self._ids, dtype=np.int64)
+        return scores, self.ids()
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of an analysed term (0 for a term no document has)."""
@@ -139,9 +141,20 @@ class KeywordIndex:
         scores, ids = self.scores(query, mask)
         return top_k(ids, scores, k)
 
+    def ids(self) -> np.ndarray:
+        """Document ids by position (ascending when ids are added in increasing order)."""
+        if self._ids_array is None:
+            self._ids_array = np.asarray(self._ids, dtype=np.int64)
+        return self._ids_array
+
     def mask_of(self, doc_ids: np.ndarray) -> np.ndarray:
         """Boolean mask over positions: True where the position holds one of `doc_ids`."""
-        return np.isin(np.asarray(self._ids, dtype=np.int64), doc_ids)
+        ids = self.ids()
+        wanted = np.unique(np.asarray(doc_ids, dtype=np.int64))
+        if wanted.size == 0:
+            return np.zeros(len(ids), dtype=bool)
+        at = np.minimum(np.searchsorted(wanted, ids), wanted.size - 1)
+        return wanted[at] == ids
 
 
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -37,6 +37,7 @@ class AnswerSettings:
     keep_ratio: float = 0.75      # further sentences need this share of the best one's score
     rank_weight: float = 0.15
     dense_weight: float = 1.0     # weight of the passage's cosine to the question
+    max_passages: int = 5         # sentences come from the best passages only
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,9 @@ def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], 
     """An extractive, cited answer to `question` from `passages` (best first), or an abstention."""
     settings = settings or AnswerSettings()
     question_terms = {t: max(idf(t), 0.1) for t in analyze(question)}
-    candidates = _candidates(question_terms, passages, settings.dense_weight)
-    if not is_answerable(candidates, passages, settings):
+    candidates = _candidates(question_terms, passages[:settings.max_passages],
+                             settings.dense_weight)
+    if not is_answerable(candidates, passages[:settings.max_passages], settings):
         return Answer(ABSTAIN_TEXT, abstained=True, passages=tuple(passages))
     parts, citations = [], []
     for marker, cand in enumerate(_pick(candidates, settings), start=1):
