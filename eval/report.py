@@ -86,14 +86,27 @@ def _number(value: float | None, fmt: str) -> str:
 
 def escape(value: object) -> str:
     """Text safe inside a Markdown table cell or list item: no HTML, markup or line breaks."""
-    text = html.escape(" ".join(str(value).split()))
+    text = html.escape(" ".join(str(value).split()), quote=False)
     for char in "\\`*_[]|#~":
         text = text.replace(char, f"\\{char}")
     return text
 
 
+def _flat(config: Mapping[str, Any], prefix: str = "") -> list[tuple[str, object]]:
+    """Nested settings as dotted keys; lists and tuples as comma-separated values."""
+    items: list[tuple[str, object]] = []
+    for key, value in sorted(config.items()):
+        if isinstance(value, Mapping):
+            items += _flat(value, f"{prefix}{key}.")
+        elif isinstance(value, list | tuple):
+            items.append((f"{prefix}{key}", ", ".join(str(v) for v in value)))
+        else:
+            items.append((f"{prefix}{key}", value))
+    return items
+
+
 def _write_markdown(path: Path, metrics: Metrics, config: Mapping[str, Any]) -> Path:
-    settings = [f"- {escape(key)}: {escape(value)}" for key, value in sorted(config.items())]
+    settings = [f"- {escape(key)}: {escape(value)}" for key, value in _flat(config)]
     lines = [
         "# newsqa evaluation",
         "",
