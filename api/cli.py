@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import BaseModel
+
     from qa.service import NewsQA
     from qa.settings import Settings
+
+ResultT = TypeVar("ResultT", bound="BaseModel")
 
 app = typer.Typer(help="Question answering over live-updating news, with quoted, timestamped "
                        "citations.", no_args_is_help=True, add_completion=False)
@@ -96,13 +101,31 @@ def ask(question: str,
         data_dir: DataDir = None) -> None:
     """Answer QUESTION from the ingested coverage, with quotes and timestamps."""
     from api.schemas import AskResponse
-    from qa.errors import NewsqaError
     from qa.timeparse import parse_timestamp
+
+    def compute(service: NewsQA) -> AskResponse:
+        moment = parse_timestamp(as_of, service.settings.zone).moment if as_of else None
+        return AskResponse.of(service.ask(question, top_k, mode, moment))
+
+    def show(result: AskResponse) -> None:
+        typer.echo(result.answer)
+        for c in result.citations:
+            where = "body" if c.section == "body" else f"update {c.update_index}"
+            typer.echo(f"  [{c.marker}] {c.title} — {where}, {c.timestamp or 'time unknown'}")
+            typer.echo(f"      “{c.quote}”")
+
+    run_command(data_dir, compute, as_json, show)
+
+
+def run_command(data_dir: Path | None, compute: Callable[[NewsQA], ResultT], as_json: bool,
+                show: Callable[[ResultT], None]) -> None:
+    """Open the service, compute, close it; print the result as the API's JSON or for a person.
+    A user error exits with status 2 and its message."""
+    from qa.errors import NewsqaError
 
     service = _service(data_dir)
     try:
-        moment = parse_timestamp(as_of, service.settings.zone).moment if as_of else None
-        result = AskResponse.of(service.ask(question, top_k, mode, moment))
+        result = compute(service)
     except NewsqaError as exc:
         _fail(str(exc), code=2)
         return
@@ -110,12 +133,8 @@ def ask(question: str,
         service.close()
     if as_json:
         typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
-        return
-    typer.echo(result.answer)
-    for c in result.citations:
-        where = "body" if c.section == "body" else f"update {c.update_index}"
-        typer.echo(f"  [{c.marker}] {c.title} — {where}, {c.timestamp or 'time unknown'}")
-        typer.echo(f"      “{c.quote}”")
+    else:
+        show(result)
 
 
 @app.command()

@@ -3,7 +3,6 @@ changed in an article, and how fast a figure look-up is. Registered by api/cli.p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -11,6 +10,7 @@ import typer
 
 if TYPE_CHECKING:  # pragma: no cover
     from api.schemas_figures import AppearanceOut, ChangesResponse, FiguresResponse
+    from qa.service import NewsQA
 
 DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
     "--data-dir", help="Data directory (default: $NEWSQA_DATA_DIR or ./data).")]
@@ -86,26 +86,17 @@ def figures_command(query: Annotated[str, typer.Argument(
     """Every appearance of a figure, oldest first, or the figures about a topic with revisions."""
     import time
 
-    from api.cli import _fail, _service
+    from api.cli import run_command
     from api.schemas_figures import FiguresResponse
-    from qa.errors import NewsqaError
     from qa.timeparse import parse_timestamp
 
-    service = _service(data_dir)
-    try:
+    def compute(service: NewsQA) -> FiguresResponse:
         started = time.perf_counter()
         moment = parse_timestamp(as_of, service.settings.zone).moment if as_of else None
         timeline = service.figures(query, moment, tolerance)
-        result = FiguresResponse.of(timeline, (time.perf_counter() - started) * 1000)
-    except NewsqaError as exc:
-        _fail(str(exc), code=2)
-        return
-    finally:
-        service.close()
-    if as_json:
-        typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
-        return
-    print_figures(result)
+        return FiguresResponse.of(timeline, (time.perf_counter() - started) * 1000)
+
+    run_command(data_dir, compute, as_json, print_figures)
 
 
 def print_changes(r: ChangesResponse, full: bool) -> None:
@@ -133,26 +124,17 @@ def changes_command(article_id: str,
                     full: Annotated[bool, typer.Option(help="Print each update in full.")] = False,
                     data_dir: DataDir = None) -> None:
     """The updates of ARTICLE_ID published after --since, and the figures new in them."""
-    from api.cli import _fail, _service
+    from api.cli import run_command
     from api.schemas_figures import ChangesResponse
-    from qa.errors import NewsqaError
     from qa.timeparse import parse_timestamp
 
-    service = _service(data_dir)
-    try:
+    def compute(service: NewsQA) -> ChangesResponse:
         zone = service.settings.zone
         moment = parse_timestamp(since, zone).moment
         until = parse_timestamp(as_of, zone).moment if as_of else None
-        result = ChangesResponse.of(service.changes(article_id, moment, until))
-    except NewsqaError as exc:
-        _fail(str(exc), code=2)
-        return
-    finally:
-        service.close()
-    if as_json:
-        typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
-        return
-    print_changes(result, full)
+        return ChangesResponse.of(service.changes(article_id, moment, until))
+
+    run_command(data_dir, compute, as_json, lambda result: print_changes(result, full))
 
 
 def bench_figures_command(
