@@ -96,6 +96,11 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
+        """Read from the model folder when it can be, so opening a data directory (say, for a
+        figure look-up) does not load the weights."""
+        if "model" not in self.__dict__ and (declared := _declared_dim(
+                resolve_model_path(self.name))) is not None:
+            return declared
         dim = self.model.get_embedding_dimension()
         assert dim is not None
         return int(dim)
@@ -117,6 +122,25 @@ class SentenceTransformerEmbedder:
                                     normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=False)
         return _normalise(vectors)
+
+
+def _declared_dim(path: str) -> int | None:
+    """The output dimension a sentence-transformers folder declares, when its modules are
+    Transformer, Pooling and Normalize only (anything else may change it)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(path)
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = {m["type"].rsplit(".", 1)[-1] for m in modules}
+        if not kinds <= {"Transformer", "Pooling", "Normalize"}:
+            return None
+        pooling = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        config = json.loads((folder / pooling / "config.json").read_text())
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        return None
 
 
 _WORD = re.compile(r"\w+")

@@ -59,3 +59,18 @@ def test_served_api_answers_the_same_and_abstains_when_unrelated(real_service: N
         unrelated = client.post("/v1/ask", json={
             "question": "What is the best recipe for sourdough bread?"}).json()
         assert unrelated["abstained"] is True and unrelated["citations"] == []
+
+
+def test_opening_a_data_dir_for_figures_does_not_load_the_model(tmp_path: Path) -> None:
+    from index.embed import SentenceTransformerEmbedder
+    from qa.settings import Settings
+
+    embedder = SentenceTransformerEmbedder()
+    service = NewsQA(Settings(data_dir=tmp_path / "d"), embedder=embedder)
+    try:
+        assert embedder.dim == 384
+        service.figures("$28.7 billion", None, 0.05)
+        assert "model" not in embedder.__dict__
+    finally:
+        service.close()
+    assert embedder.dim == embedder.model.get_embedding_dimension()
