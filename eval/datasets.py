@@ -1,6 +1,7 @@
 """Benchmark datasets for ``newsqa eval``: read a news QA dataset folder into plain values.
 
-Two layouts are recognised; ``load_dataset`` picks one from the file names in the folder.
+Two layouts are recognised; ``load_dataset`` picks one from the file names in the folder and
+hands it to its reader (eval/realtimeqa.py, eval/generic.py).
 Every file may be plain (``.jsonl``) or gzip-compressed (``.jsonl.gz``), never both at once.
 Dates may be written ``2022/06/16``, ``2026-01-08`` or with a time after the day
 (``2022/06/17/16:34``, ``2026-01-08T10:00:00Z``); empty or missing dates read as unknown.
@@ -268,46 +269,19 @@ def load_dataset(path: Path, limit: int | None = None) -> Dataset:
         raise DatasetError(f"{root}: no such folder; pass the folder that holds the dataset files")
     if limit is not None and limit < 1:
         raise DatasetError(f"limit must be a positive number of questions, got {limit}")
+    from eval.generic import load_generic
+    from eval.realtimeqa import load_realtimeqa, weekly_files
+
     corpus, questions = _find(root, "corpus.jsonl"), _find(root, "questions.jsonl")
     if corpus and questions:
-        return _load_generic(root, corpus, questions, limit)
-    weekly = _weekly_files(root)
+        return load_generic(root, corpus, questions, limit)
+    weekly = weekly_files(root)
     if weekly["qa"]:
-        return _load_realtimeqa(root, weekly, limit)
+        return load_realtimeqa(root, weekly, limit)
     raise DatasetError(
         f"{root}: no dataset found; expected corpus.jsonl and questions.jsonl (generic layout) "
         "or YYYYMMDD_qa.jsonl files (RealTimeQA layout), plain or .gz; see eval/datasets.py"
     )
-
-
-_WEEKLY = re.compile(r"^\d{8}_(qa|gcs|gold)\.jsonl(?:\.gz)?$")
-
-
-def _weekly_files(root: Path) -> dict[str, list[Path]]:
-    found: dict[str, list[Path]] = {"qa": [], "gcs": [], "gold": []}
-    for path in sorted(root.iterdir()):
-        match = _WEEKLY.match(path.name)
-        if match and not path.name.endswith(".gz"):
-            _find(root, path.name)  # refuses a plain file next to its .gz twin
-        if match:
-            found[match.group(1)].append(path)
-    return found
-
-
-def _load_realtimeqa(root: Path, weekly: dict[str, list[Path]], limit: int | None) -> Dataset:
-    records = [item for path in weekly["qa"] for item in _read_jsonl(path)]
-    all_ids = _unique_question_ids(records, "question_id")
-    kept = records[:limit] if limit else records
-    wanted = {_field(record, "question_id", where) for where, record in kept}
-    library = _ArticleLibrary()
-    links = {
-        kind: library.read_results(weekly[kind], all_ids, wanted, limit is None)
-        for kind in ("gcs", "gold")
-    }
-    articles = library.articles()
-    present = {article.id for article in articles}
-    questions = tuple(_realtimeqa_question(record, where, links, present) for where, record in kept)
-    return Dataset(root.resolve().name, articles, questions, _counts(library.skipped))
 
 
 def _counts(counter: Counter[str]) -> dict[str, int]:
@@ -325,147 +299,3 @@ def _unique_question_ids(records: list[tuple[str, Record]], key: str) -> set[str
             )
         seen[question_id] = where
     return set(seen)
-
-
-def _realtimeqa_question(
-    record: Record, where: str, links: dict[str, dict[str, list[str]]], present: set[str]
-) -> EvalQuestion:
-    question_id = _field(record, "question_id", where)
-    choices = _str_list(record, "choices", where)
-    answers = tuple(
-        choices[_choice_index(raw, choices, where)] for raw in _str_list(record, "answer", where)
-    )
-    return EvalQuestion(
-        id=question_id,
-        question=_field(record, "question_sentence", where, required=True),
-        asked_on=_date_field(record, "question_date", where),
-        choices=tuple(choice for choice in choices if choice.strip()),
-        answers=answers,
-        gold_article_ids=_kept(links["gold"].get(question_id, []), present),
-        candidate_article_ids=_kept(links["gcs"].get(question_id, []), present),
-    )
-
-
-def _choice_index(raw: str, choices: tuple[str, ...], where: str) -> int:
-    if not raw.strip().isdigit() or int(raw) >= len(choices):
-        raise DatasetError(
-            f"{where}: answer {raw!r} is not the index of one of the {len(choices)} choices; "
-            "fix the answer list of that question"
-        )
-    return int(raw)
-
-
-def _kept(ids: list[str], present: set[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(i for i in ids if i in present))
-
-
-class _ArticleLibrary:
-    """Collects search-result articles from gcs/gold files, deduplicated by URL."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, EvalArticle] = {}
-        self.skipped: Counter[str] = Counter()
-
-    def read_results(
-        self, paths: list[Path], known: set[str], wanted: set[str], keep_orphans: bool
-    ) -> dict[str, list[str]]:
-        """Article ids per wanted question; articles of unknown questions kept if asked."""
-        links: dict[str, list[str]] = {}
-        for path in paths:
-            for where, record in _read_jsonl(path):
-                question_id = _field(record, "question_id", where, required=True)
-                orphan = question_id not in known
-                if orphan:
-                    self.skipped[ORPHAN_RESULTS] += 1
-                if question_id in wanted or (orphan and keep_orphans):
-                    links.setdefault(question_id, []).extend(self._add_results(record, where))
-        return links
-
-    def _add_results(self, record: Record, where: str) -> Iterator[str]:
-        results = record.get("search_result") or []
-        if not isinstance(results, list):
-            raise DatasetError(f"{where}: search_result must be a list of articles")
-        for result in results:
-            article = _result_article(result, where)
-            if article is None:
-                self.skipped[NO_URL] += 1
-                continue
-            old = self._by_id.get(article.id)
-            self._by_id[article.id] = article if old is None else _merge(old, article)
-            yield article.id
-
-    def articles(self) -> tuple[EvalArticle, ...]:
-        """The articles with text; those without are counted once each."""
-        kept = tuple(a for a in self._by_id.values() if a.text.strip())
-        self.skipped[NO_TEXT] += len(self._by_id) - len(kept)
-        return kept
-
-
-def _result_article(result: object, where: str) -> EvalArticle | None:
-    if not isinstance(result, dict):
-        raise DatasetError(f"{where}: each search_result entry must be an object")
-    url = _field(result, "url", where).strip()
-    if not url:
-        return None
-    return EvalArticle(
-        id=article_id(url),
-        title=_field(result, "title", where).strip(),
-        text=_field(result, "text", where),
-        url=url,
-        published=_date_field(result, "publish_date", where),
-        source=_host(url) or None,
-    )
-
-
-def _load_generic(root: Path, corpus: Path, questions: Path, limit: int | None) -> Dataset:
-    skipped: Counter[str] = Counter()
-    by_id: dict[str, EvalArticle] = {}
-    for where, record in _read_jsonl(corpus):
-        article = _generic_article(record, where)
-        if article.id in by_id:
-            skipped[DUPLICATE_ID] += 1
-            article = _merge(by_id[article.id], article)
-        by_id[article.id] = article
-    articles = tuple(a for a in by_id.values() if a.text.strip())
-    skipped[NO_TEXT] += len(by_id) - len(articles)
-    present = {article.id for article in articles}
-    records = list(_read_jsonl(questions))
-    _unique_question_ids(records, "id")
-    kept = records[:limit] if limit else records
-    parsed = tuple(_generic_question(record, where, present) for where, record in kept)
-    return Dataset(root.resolve().name, articles, parsed, _counts(skipped))
-
-
-def _generic_article(record: Record, where: str) -> EvalArticle:
-    url = _field(record, "url", where).strip() or None
-    return EvalArticle(
-        id=_field(record, "id", where, required=True),
-        title=_field(record, "title", where).strip(),
-        text=_field(record, "text", where, required=True),
-        url=url,
-        published=_date_field(record, "published", where),
-        source=(_host(url) or None) if url else None,
-    )
-
-
-def _generic_question(record: Record, where: str, present: set[str]) -> EvalQuestion:
-    return EvalQuestion(
-        id=_field(record, "id", where, required=True),
-        question=_field(record, "question", where, required=True),
-        asked_on=_date_field(record, "asked_on", where),
-        choices=_str_list(record, "choices", where),
-        answers=_str_list(record, "answers", where),
-        gold_article_ids=_known_ids(record, "gold_article_ids", where, present),
-        candidate_article_ids=_known_ids(record, "candidate_article_ids", where, present),
-    )
-
-
-def _known_ids(record: Record, key: str, where: str, present: set[str]) -> tuple[str, ...]:
-    ids = _str_list(record, key, where)
-    unknown = [i for i in ids if i not in present]
-    if unknown:
-        raise DatasetError(
-            f"{where}: {key} names {unknown[0]!r}, which is no article with text in corpus.jsonl; "
-            "add that article or remove the id"
-        )
-    return tuple(dict.fromkeys(ids))
