@@ -30,8 +30,7 @@ class ArticleChanges:
 
 
 def _is_new(f: FigureAt, earlier: list[FigureAt]) -> bool:
-    query = f.figure()
-    return not any(figure_matches(query, g.figure(), EXACT_REL_TOLERANCE) == "exact"
+    return not any(figure_matches(f, g, EXACT_REL_TOLERANCE) == "exact"
                    for g in earlier)
 
 

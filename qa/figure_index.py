@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.figures import Figure, FigureKind, extract_figures
+from qa.figures import Figure, extract_figures
 from qa.models import Timestamp
 from qa.sentences import Span, split_sentences
 
@@ -31,29 +31,16 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class FigureAt:
-    """One figure where it was published: offsets (of the figure and of the sentence quoting it)
-    are into the text of section `sid` of article `article_id`."""
+class FigureAt(Figure):
+    """A figure where it was published: its offsets (and those of the sentence quoting it) are
+    into the text of section `sid` of article `article_id`."""
 
     article_id: str
     sid: str
-    kind: FigureKind
-    value: float
-    currency: str | None
-    noun: str | None
-    rate: str | None
-    qualifier: str | None
-    start: int
-    end: int
-    surface: str
     quote_start: int
     quote_end: int
     heading: str | None
     timestamp: Timestamp | None
-
-    def figure(self) -> Figure:
-        return Figure(self.kind, self.value, self.currency, self.noun, self.rate, self.qualifier,
-                      self.start, self.end, self.surface)
 
     def order_key(self) -> tuple[float, int, str, int]:
         """Oldest first: by moment (a date-only body counts as the start of its day, so it comes
@@ -119,8 +106,9 @@ def figures_from_record(article_id: str, sid: str, record: dict[str, Any]) -> li
         raise ValueError(f"figures of {article_id!r} {sid} were stored as {record['fields']}, "
                          f"expected {list(RECORD_FIELDS)}")
     stamp = stamp_from_json(record["timestamp"])
-    return [FigureAt(article_id, sid, kind, float(value), currency, noun, rate, qualifier, start,
-                     end, surface, quote_start, quote_end, heading, stamp)
+    return [FigureAt(kind, float(value), currency, noun, rate, qualifier, start, end, surface,
+                     article_id=article_id, sid=sid, quote_start=quote_start,
+                     quote_end=quote_end, heading=heading, timestamp=stamp)
             for (kind, value, currency, noun, rate, qualifier, start, end, surface, quote_start,
                  quote_end, heading) in record["figures"]]
 

@@ -37,7 +37,7 @@ EXACT_REL_TOLERANCE = 1e-9
 DEFAULT_REL_TOLERANCE = 0.05  # "nearly $29 billion" is 1% from $28.7 billion; $30 billion is 4.5%
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figure:
     """One number as written in a text, with what it counts and its value normalised.
 
