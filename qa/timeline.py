@@ -192,7 +192,7 @@ def figure_timeline(index: FigureIndex, articles: Articles, query: str, figure: 
     found: list[tuple[FigureAt, MatchKind]] = []
     for f in index.between(low, high):
         if f.published_by(as_of):
-            match = figure_matches(figure, f.figure(), tolerance)
+            match = figure_matches(figure, f, tolerance)
             if match is not None:
                 found.append((f, match))
     found.sort(key=lambda pair: pair[0].order_key())
