@@ -72,7 +72,9 @@ class FaissVectorIndex:
             mask = np.zeros(int(allowed.max()) + 1, dtype=bool)
             mask[allowed] = True
             bitmap = np.packbits(mask, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
+            # FAISS takes the bitmap's size in bytes: a size in bits would let it read past the
+            # end of the array and admit whatever ids the memory there happens to mark
+            selector = faiss.IDSelectorBitmap(bitmap.nbytes, faiss.swig_ptr(bitmap))
             params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = self._index.search(query, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]

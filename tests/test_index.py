@@ -74,6 +74,25 @@ def test_faiss_matches_brute_force_and_honours_filters(tmp_path: Path) -> None:
     assert again.search(query, 3) == index.search(query, 3)
 
 
+def test_faiss_filter_keeps_out_every_later_id() -> None:
+    """The time filter's shape: only a prefix of the ids is allowed (articles up to a moment),
+    and the closest vectors sit above it. Nothing past the prefix may come back, on any query,
+    and the result is brute force over the allowed ids."""
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(4000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(4000, dtype=np.int64)
+    index = FaissVectorIndex(16)
+    index.add(ids, vectors)
+    for cut in (9, 100, 1001, 2047):
+        allowed = ids[:cut]
+        for row in rng.integers(cut, 4000, size=40):  # the query is a vector past the cut
+            got = [i for i, _ in index.search(vectors[row], 10, allowed)]
+            brute = np.argsort(-(vectors[:cut] @ vectors[row]), kind="stable")[:10]
+            assert max(got) < cut, f"id {max(got)} is past the allowed prefix of {cut}"
+            assert got == brute.tolist()
+
+
 def test_rrf_rewards_agreement_and_is_deterministic() -> None:
     fused = reciprocal_rank_fusion([[(1, 9.0), (2, 8.0), (3, 1.0)], [(3, 0.9), (1, 0.8)]])
     assert [i for i, _ in fused] == [1, 3, 2]
