@@ -11,12 +11,12 @@ is None, which serialises to JSON ``null``, where NaN would not.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from eval.datasets import EvalQuestion, answer_in, normalise_answer, normalise_text
+from eval.datasets import EvalQuestion, answer_in, answer_keys, normalise_answer, normalise_text
 
 HIT_KS = (1, 5, 10, 20)
 RANKED_METRICS = ("mrr@10", "ndcg@10")
@@ -85,10 +85,57 @@ def hit_curve(
 ) -> dict[int, float]:
     """hit@k for k = 1..max_k, for plotting; empty when there are no results."""
     pairs = _pair(results, questions)
-    first = [_first_relevant(r, q, max_k) for r, q in pairs]
+    first = [first_relevant(r, q, max_k) for r, q in pairs]
     if not first:
         return {}
     return {k: sum(rank <= k for rank in first) / len(first) for k in range(1, max_k + 1)}
+
+
+# Where each question's answer was, for the report: the first that applies, in this order.
+ANSWER_PLACES = ("top 5", "other passage of a top-5 article", "ranks 6-20", "not retrieved")
+
+
+def answer_places(
+    results: Sequence[QuestionResult],
+    questions: Iterable[EvalQuestion],
+    article_texts: Mapping[str, str],
+) -> dict[str, float]:
+    """Share of questions by where the answer was: in a top-5 passage; elsewhere in an article
+    a top-5 passage came from (the article was right, the passage was not); in a passage at
+    ranks 6-20; or none of these (the retrieval missed the article). `article_texts` holds each
+    article's title and text, normalised with ``normalise_text``. Empty when there are no results.
+    """
+    pairs = _pair(results, questions)
+    counts = dict.fromkeys(ANSWER_PLACES, 0)
+    for result, question in pairs:
+        counts[answer_place(result, question, article_texts)] += 1
+    return {place: n / len(pairs) for place, n in counts.items()} if pairs else {}
+
+
+def question_row(result: QuestionResult, question: EvalQuestion,
+                 article_texts: Mapping[str, str]) -> dict[str, object]:
+    """One question's outcome in one mode, for comparing runs question by question."""
+    first = first_relevant(result, question, 20)
+    return {
+        "first_relevant_rank": None if first == float("inf") else int(first),
+        "answer_place": answer_place(result, question, article_texts),
+        "answer_correct": _answer_correct(result, question),
+        "abstained": result.abstained,
+        "latency_ms": round(result.latency_ms, 2),
+    }
+
+
+def answer_place(result: QuestionResult, question: EvalQuestion,
+                 article_texts: Mapping[str, str]) -> str:
+    """Where one question's answer was: one of ``ANSWER_PLACES`` (see ``answer_places``)."""
+    first = first_relevant(result, question, 20)
+    if first <= 5:
+        return ANSWER_PLACES[0]
+    keys = answer_keys(question.answers)
+    top_articles = {passage.article_id for passage in result.passages[:5]}
+    if any(key in article_texts.get(article, "") for article in top_articles for key in keys):
+        return ANSWER_PLACES[1]
+    return ANSWER_PLACES[2] if first <= 20 else ANSWER_PLACES[3]
 
 
 def gold_choice(question: EvalQuestion) -> int | None:
@@ -144,7 +191,8 @@ def _mean(flags: Iterable[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _first_relevant(result: QuestionResult, question: EvalQuestion, max_k: int) -> float:
+def first_relevant(result: QuestionResult, question: EvalQuestion, max_k: int) -> float:
+    """1-based rank of the first passage holding a gold answer; inf when none of the top max_k."""
     ranks = (
         rank
         for rank, passage in enumerate(result.passages[:max_k], start=1)

@@ -1,9 +1,11 @@
-"""The files of an ``newsqa eval`` run: metrics.json, report.md and two PNG plots.
+"""The files of an ``newsqa eval`` run: metrics.json, report.md, questions.jsonl and two PNG plots.
 
 ``metrics.json`` holds ``{"n_questions", "n_chunks", "modes": {mode: {metric: value}},
 "index": {...}, "config": {...}}``; metric values are numbers or null (not measurable on that
-run). Only scores and configuration go into the
-report, never article or question text; every name and value in report.md is escaped.
+run). ``questions.jsonl`` has one line per question: its id and, per mode, the rank of the first
+passage holding the answer, where the answer was, and the latency, so two runs can be compared
+question by question. Only scores, ids and configuration are written, never article or question
+text; every name and value in report.md is escaped.
 """
 
 from __future__ import annotations
@@ -42,15 +44,18 @@ def write_report(
     latencies: Mapping[str, Sequence[float]],
     hit_curves: Mapping[str, Mapping[int, float]],
     extra: Mapping[str, Any] | None = None,
+    places: Metrics | None = None,
+    per_question: Sequence[Mapping[str, Any]] = (),
 ) -> list[Path]:
     """Write the run's report files into out_dir (created if needed); return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
         _write_json(out_dir / "metrics.json", metrics, config, extra or {}),
-        _write_markdown(out_dir / "report.md", metrics, config),
+        _write_markdown(out_dir / "report.md", metrics, config, places or {}),
         _plot_hit_curves(out_dir / "hit_at_k.png", hit_curves),
         _plot_latencies(out_dir / "latency.png", latencies),
+        _write_jsonl(out_dir / "questions.jsonl", per_question),
     ]
 
 
@@ -59,6 +64,12 @@ def _write_json(path: Path, metrics: Metrics, config: Mapping[str, Any],
     payload = {**extra, "modes": metrics, "config": config}
     text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False, default=_jsonable)
     path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    lines = (json.dumps(row, sort_keys=True, allow_nan=False, default=_jsonable) for row in rows)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return path
 
 
@@ -105,8 +116,23 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> list[tuple[str, object
     return items
 
 
-def _write_markdown(path: Path, metrics: Metrics, config: Mapping[str, Any]) -> Path:
+def places_table(places: Metrics) -> str:
+    """Per mode, the share of questions by where the answer was (see ``answer_places``)."""
+    kinds = list(dict.fromkeys(kind for shares in places.values() for kind in shares))
+    header = "| mode | " + " | ".join(escape(kind) for kind in kinds) + " |"
+    rule = "|---|" + "---:|" * len(kinds)
+    rows = [f"| {escape(mode)} | " + " | ".join(_number(shares.get(kind), ".3f") for kind in kinds)
+            + " |" for mode, shares in places.items()]
+    return "\n".join([header, rule, *rows])
+
+
+def _write_markdown(path: Path, metrics: Metrics, config: Mapping[str, Any],
+                    places: Metrics) -> Path:
     settings = [f"- {escape(key)}: {escape(value)}" for key, value in _flat(config)]
+    where = ["## Where the answers were", "",
+             "Share of questions, by the first place that applies: a top-5 passage; another "
+             "passage of an article in the top 5; a passage at ranks 6-20; not retrieved.", "",
+             places_table(places), ""] if any(places.values()) else []
     lines = [
         "# newsqa evaluation",
         "",
@@ -114,6 +140,7 @@ def _write_markdown(path: Path, metrics: Metrics, config: Mapping[str, Any]) -> 
         "",
         f"{MISSING}: not measurable on that run (no gold articles, no choices or no quotes).",
         "",
+        *where,
         "## Configuration",
         "",
         *settings,

@@ -15,8 +15,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.datasets import Dataset, EvalArticle, EvalQuestion, answerable, load_dataset
-from eval.metrics import QuestionResult, RankedPassage, choose_choice, hit_curve, summarize
+from eval.datasets import Dataset, EvalArticle, EvalQuestion, answerable, load_dataset, normalise_text
+from eval.metrics import (
+    QuestionResult,
+    RankedPassage,
+    answer_places,
+    choose_choice,
+    hit_curve,
+    question_row,
+    summarize,
+)
 from eval.report import write_report
 from index.embed_cache import CachedEmbedder
 from qa.models import Article, Timestamp
@@ -114,7 +122,7 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
     index_dir = config.out / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     settings = Settings(data_dir=index_dir, chunk_tokens=config.chunk_tokens, model=config.model,
-                        embedder=config.embedder, **config.settings)  # type: ignore[arg-type]
+                        embedder=config.embedder, **config.settings)
     embedder = CachedEmbedder(make_embedder(settings), config.cache_dir / "embeddings.sqlite3")
     service = NewsQA(settings, embedder=embedder)
     try:
@@ -126,16 +134,23 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
         service.close()
         embedder.close()
     modes = {mode: summarize(r, questions) for mode, r in results.items()}
+    texts = {a.id: normalise_text(f"{a.title}\n{a.text}") for a in dataset.articles}
+    places = {mode: answer_places(r, questions, texts) for mode, r in results.items()}
+    by_mode = {mode: {r.question_id: r for r in rs} for mode, rs in results.items()}
+    per_question = [{"question_id": q.id,
+                     "modes": {mode: question_row(rs[q.id], q, texts) for mode, rs in by_mode.items()}}
+                    for q in questions]
     index_stats["peak_rss_mb"] = peak_rss_mb()
     summary = {"n_questions": len(questions), "n_chunks": index_stats["chunks"], "index": index_stats,
-               "left_out": left_out}
+               "left_out": left_out, "answer_places": places}
     run_config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
     run_config["as_of"] = "end of question_date" if config.use_question_date else "none"
     run_config["settings"] = {k: v for k, v in settings.model_dump(mode="json").items()
                               if k not in ("data_dir", "cors_origins")}
     write_report(config.out, modes, run_config,
                  {m: [r.latency_ms for r in rs] for m, rs in results.items()},
-                 {m: hit_curve(rs, questions) for m, rs in results.items()}, extra=summary)
+                 {m: hit_curve(rs, questions) for m, rs in results.items()}, extra=summary,
+                 places=places, per_question=per_question)
     return {**summary, "modes": modes}
 
 

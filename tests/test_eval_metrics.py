@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 
 from eval.datasets import EvalQuestion
 from eval.metrics import (
+    ANSWER_PLACES,
     METRIC_KEYS,
     QuestionResult,
     RankedPassage,
+    answer_places,
     choose_choice,
     gold_choice,
     hit_curve,
+    question_row,
     summarize,
 )
 from eval.report import write_report
@@ -248,6 +251,29 @@ def test_choose_choice_picks_the_only_choice_in_evidence(choices: list[str], pic
     assert keys[choose_choice(choices, passage)] == keys[pick]
 
 
+def test_answer_places_by_hand() -> None:
+    # q1: rank 1. q2: rank 7, and article a2 (a top-5 passage's) has "75" in another passage.
+    # q3: rank 12, no top-5 article holds it. q4: nowhere in the results.
+    texts = {"a2": "report 2: the count reached 75 by noon.", "a12": "crumb & co"}
+    places = answer_places(RESULTS, QUESTIONS, texts)
+    assert list(places) == list(ANSWER_PLACES)
+    assert places == {"top 5": 0.25, "other passage of a top-5 article": 0.25,
+                      "ranks 6-20": 0.25, "not retrieved": 0.25}
+    # without the article text, q2's answer is only where the ranking put it: rank 7
+    assert answer_places(RESULTS, QUESTIONS, {})["ranks 6-20"] == 0.5
+    assert answer_places((), QUESTIONS, texts) == {}
+
+
+def test_question_row_by_hand() -> None:
+    texts = {"a2": "report 2: the count reached 75 by noon."}
+    rows = [question_row(r, q, texts) for r, q in zip(RESULTS, QUESTIONS, strict=True)]
+    assert [row["first_relevant_rank"] for row in rows] == [1, 7, 12, None]
+    assert [row["answer_place"] for row in rows] == [
+        "top 5", "other passage of a top-5 article", "ranks 6-20", "not retrieved"]
+    assert [row["answer_correct"] for row in rows] == [True, False, False, True]
+    assert rows[1]["abstained"] is True and rows[3]["latency_ms"] == 400
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -259,14 +285,15 @@ def _report(tmp_path: Path) -> tuple[list[Path], dict]:
     config = {"dataset": "/data/rtqa", "k": 20, "model": "mini_lm*v2"}
     latencies = {"hybrid": [100.0, 200.0, 300.0, 400.0], "<b>bm25</b> | $x$": [50.0]}
     curves = {"hybrid": hit_curve(RESULTS, QUESTIONS), "<b>bm25</b> | $x$": {1: 0.0, 20: 0.0}}
-    paths = write_report(tmp_path / "out", metrics, config, latencies, curves)
+    places = {"hybrid": answer_places(RESULTS, QUESTIONS, {})}
+    paths = write_report(tmp_path / "out", metrics, config, latencies, curves, places=places)
     return paths, metrics
 
 
 def test_report_writes_all_files(tmp_path: Path) -> None:
     paths, _ = _report(tmp_path)
     names = sorted(p.name for p in paths)
-    assert names == ["hit_at_k.png", "latency.png", "metrics.json", "report.md"]
+    assert names == ["hit_at_k.png", "latency.png", "metrics.json", "questions.jsonl", "report.md"]
     for png in (tmp_path / "out" / "hit_at_k.png", tmp_path / "out" / "latency.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 5_000  # a drawn plot, not an empty file
@@ -294,6 +321,10 @@ def test_report_markdown_table_and_config(tmp_path: Path) -> None:
     assert cells[5] == f"{(1 + 1 / 7) / 4:.3f}"
     assert cells[12:] == ["250", "385"]
     assert "- k: 20" in lines
+    where = lines.index("## Where the answers were")
+    places_header = next(line for line in lines[where:] if line.startswith("| mode |"))
+    assert "other passage of a top-5 article" in places_header
+    assert "| hybrid | 0.250 | 0.000 | 0.500 | 0.250 |" in lines[where:]
     assert "- model: mini\\_lm\\*v2" in lines
 
 

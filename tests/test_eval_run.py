@@ -29,6 +29,15 @@ def test_a_small_dataset_runs_end_to_end(tmp_path: Path, layout: str) -> None:
         assert set(scores) >= KEYS
         assert scores["citation_valid"] in (1.0, None)
         assert 0 <= scores["hit@1"] <= scores["hit@5"] <= scores["hit@20"] <= 1
+    for mode, places in metrics["answer_places"].items():  # shares of all questions, whole
+        assert places["top 5"] == pytest.approx(metrics["modes"][mode]["hit@5"])
+        assert sum(places.values()) == pytest.approx(1.0)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "questions.jsonl").open()]
+    assert len(rows) == metrics["n_questions"]
+    for mode, scores in metrics["modes"].items():  # the per-question ranks add up to hit@5
+        top5 = [r["modes"][mode]["first_relevant_rank"] for r in rows]
+        assert sum(rank is not None and rank <= 5 for rank in top5) / len(rows) == pytest.approx(
+            scores["hit@5"])
     assert {"chunks_per_s", "peak_rss_mb"} <= set(metrics["index"])
     for name in ("report.md", "hit_at_k.png", "latency.png"):
         assert (tmp_path / "run" / name).stat().st_size > 0
