@@ -11,7 +11,7 @@ from qa.service import NewsQA
 
 
 def get_newsqa(request: Request) -> NewsQA:
-    return request.app.state.newsqa  # type: ignore[no-any-return]
+    return request.app.state.newsqa
 
 
 NewsQADep = Annotated[NewsQA, Depends(get_newsqa)]

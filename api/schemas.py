@@ -117,7 +117,7 @@ class ArticleOut(ArticleSummary):
     updates: list[UpdateOut]
 
     @classmethod
-    def of(cls, a: Article) -> ArticleOut:  # type: ignore[override]
+    def of(cls, a: Article) -> ArticleOut:
         return cls(**_summary_fields(a), body=a.body,
                    updates=[UpdateOut(index=i, published_at=u.published_at.iso(), text=u.text)
                             for i, u in enumerate(a.updates, start=1)])

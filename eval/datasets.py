@@ -175,15 +175,15 @@ def article_id(url: str) -> str:
     """
     parts = urlsplit(url.strip())
     query = f"?{parts.query}" if parts.query else ""
-    key = f"{_host(url)}{parts.path.rstrip('/')}{query}"
+    key = f"{host_of(url)}{parts.path.rstrip('/')}{query}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     return urlsplit(url.strip()).netloc.lower().removeprefix("www.")
 
 
-def _merge(old: EvalArticle, new: EvalArticle) -> EvalArticle:
+def merge_articles(old: EvalArticle, new: EvalArticle) -> EvalArticle:
     """One article from two copies: the longest text, with gaps filled from the other copy."""
     base, other = (new, old) if len(new.text.strip()) > len(old.text.strip()) else (old, new)
     return replace(
@@ -195,7 +195,7 @@ def _merge(old: EvalArticle, new: EvalArticle) -> EvalArticle:
     )
 
 
-def _field(record: Record, key: str, where: str, *, required: bool = False) -> str:
+def text_field(record: Record, key: str, where: str, *, required: bool = False) -> str:
     value = record.get(key)
     if value is None and not required:
         return ""
@@ -204,14 +204,14 @@ def _field(record: Record, key: str, where: str, *, required: bool = False) -> s
     return str(value)
 
 
-def _str_list(record: Record, key: str, where: str) -> tuple[str, ...]:
+def str_list_field(record: Record, key: str, where: str) -> tuple[str, ...]:
     value = record.get(key) or []
     if not isinstance(value, list) or not all(isinstance(item, str | int) for item in value):
         raise DatasetError(f"{where}: field {key!r} must be a list of strings, got {value!r}")
     return tuple(str(item) for item in value)
 
 
-def _date_field(record: Record, key: str, where: str) -> date | None:
+def date_field(record: Record, key: str, where: str) -> date | None:
     try:
         return parse_date(record.get(key))
     except ValueError as exc:
@@ -227,7 +227,7 @@ def _open(path: Path) -> IO[str]:
     return path.open(encoding="utf-8")
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[str, Record]]:
+def read_jsonl(path: Path) -> Iterator[tuple[str, Record]]:
     """The JSON objects of a JSON Lines file, each with "path:line" for error messages."""
     try:
         with _open(path) as handle:
@@ -251,7 +251,7 @@ def _parse_line(line: str, where: str) -> Record:
     return record
 
 
-def _find(root: Path, stem: str) -> Path | None:
+def find_file(root: Path, stem: str) -> Path | None:
     """``stem`` or ``stem.gz`` in root; an error when both exist."""
     present = [root / name for name in (stem, f"{stem}.gz") if (root / name).is_file()]
     if len(present) == 2:
@@ -272,7 +272,7 @@ def load_dataset(path: Path, limit: int | None = None) -> Dataset:
     from eval.generic import load_generic
     from eval.realtimeqa import load_realtimeqa, weekly_files
 
-    corpus, questions = _find(root, "corpus.jsonl"), _find(root, "questions.jsonl")
+    corpus, questions = find_file(root, "corpus.jsonl"), find_file(root, "questions.jsonl")
     if corpus and questions:
         return load_generic(root, corpus, questions, limit)
     weekly = weekly_files(root)
@@ -284,14 +284,14 @@ def load_dataset(path: Path, limit: int | None = None) -> Dataset:
     )
 
 
-def _counts(counter: Counter[str]) -> dict[str, int]:
+def nonzero_counts(counter: Counter[str]) -> dict[str, int]:
     return {reason: count for reason, count in sorted(counter.items()) if count}
 
 
-def _unique_question_ids(records: list[tuple[str, Record]], key: str) -> set[str]:
+def unique_question_ids(records: list[tuple[str, Record]], key: str) -> set[str]:
     seen: dict[str, str] = {}
     for where, record in records:
-        question_id = _field(record, key, where, required=True)
+        question_id = text_field(record, key, where, required=True)
         if question_id in seen:
             raise DatasetError(
                 f"{where}: question id {question_id!r} is already used at {seen[question_id]}; "

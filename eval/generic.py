@@ -14,62 +14,62 @@ from eval.datasets import (
     EvalArticle,
     EvalQuestion,
     Record,
-    _counts,
-    _date_field,
-    _field,
-    _host,
-    _merge,
-    _read_jsonl,
-    _str_list,
-    _unique_question_ids,
+    date_field,
+    host_of,
+    merge_articles,
+    nonzero_counts,
+    read_jsonl,
+    str_list_field,
+    text_field,
+    unique_question_ids,
 )
 
 
 def load_generic(root: Path, corpus: Path, questions: Path, limit: int | None) -> Dataset:
     skipped: Counter[str] = Counter()
     by_id: dict[str, EvalArticle] = {}
-    for where, record in _read_jsonl(corpus):
+    for where, record in read_jsonl(corpus):
         article = _generic_article(record, where)
         if article.id in by_id:
             skipped[DUPLICATE_ID] += 1
-            article = _merge(by_id[article.id], article)
+            article = merge_articles(by_id[article.id], article)
         by_id[article.id] = article
     articles = tuple(a for a in by_id.values() if a.text.strip())
     skipped[NO_TEXT] += len(by_id) - len(articles)
     present = {article.id for article in articles}
-    records = list(_read_jsonl(questions))
-    _unique_question_ids(records, "id")
+    records = list(read_jsonl(questions))
+    unique_question_ids(records, "id")
     kept = records[:limit] if limit else records
     parsed = tuple(_generic_question(record, where, present) for where, record in kept)
-    return Dataset(root.resolve().name, articles, parsed, _counts(skipped))
+    return Dataset(root.resolve().name, articles, parsed, nonzero_counts(skipped))
 
 
 def _generic_article(record: Record, where: str) -> EvalArticle:
-    url = _field(record, "url", where).strip() or None
+    url = text_field(record, "url", where).strip() or None
     return EvalArticle(
-        id=_field(record, "id", where, required=True),
-        title=_field(record, "title", where).strip(),
-        text=_field(record, "text", where, required=True),
+        id=text_field(record, "id", where, required=True),
+        title=text_field(record, "title", where).strip(),
+        text=text_field(record, "text", where, required=True),
         url=url,
-        published=_date_field(record, "published", where),
-        source=(_host(url) or None) if url else None,
+        published=date_field(record, "published", where),
+        source=(host_of(url) or None) if url else None,
     )
 
 
 def _generic_question(record: Record, where: str, present: set[str]) -> EvalQuestion:
     return EvalQuestion(
-        id=_field(record, "id", where, required=True),
-        question=_field(record, "question", where, required=True),
-        asked_on=_date_field(record, "asked_on", where),
-        choices=_str_list(record, "choices", where),
-        answers=_str_list(record, "answers", where),
+        id=text_field(record, "id", where, required=True),
+        question=text_field(record, "question", where, required=True),
+        asked_on=date_field(record, "asked_on", where),
+        choices=str_list_field(record, "choices", where),
+        answers=str_list_field(record, "answers", where),
         gold_article_ids=_known_ids(record, "gold_article_ids", where, present),
         candidate_article_ids=_known_ids(record, "candidate_article_ids", where, present),
     )
 
 
 def _known_ids(record: Record, key: str, where: str, present: set[str]) -> tuple[str, ...]:
-    ids = _str_list(record, key, where)
+    ids = str_list_field(record, key, where)
     unknown = [i for i in ids if i not in present]
     if unknown:
         raise DatasetError(

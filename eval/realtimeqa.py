@@ -17,16 +17,16 @@ from eval.datasets import (
     EvalArticle,
     EvalQuestion,
     Record,
-    _counts,
-    _date_field,
-    _field,
-    _find,
-    _host,
-    _merge,
-    _read_jsonl,
-    _str_list,
-    _unique_question_ids,
     article_id,
+    date_field,
+    find_file,
+    host_of,
+    merge_articles,
+    nonzero_counts,
+    read_jsonl,
+    str_list_field,
+    text_field,
+    unique_question_ids,
 )
 
 _WEEKLY = re.compile(r"^\d{8}_(qa|gcs|gold)\.jsonl(?:\.gz)?$")
@@ -37,17 +37,17 @@ def weekly_files(root: Path) -> dict[str, list[Path]]:
     for path in sorted(root.iterdir()):
         match = _WEEKLY.match(path.name)
         if match and not path.name.endswith(".gz"):
-            _find(root, path.name)  # refuses a plain file next to its .gz twin
+            find_file(root, path.name)  # refuses a plain file next to its .gz twin
         if match:
             found[match.group(1)].append(path)
     return found
 
 
 def load_realtimeqa(root: Path, weekly: dict[str, list[Path]], limit: int | None) -> Dataset:
-    records = [item for path in weekly["qa"] for item in _read_jsonl(path)]
-    all_ids = _unique_question_ids(records, "question_id")
+    records = [item for path in weekly["qa"] for item in read_jsonl(path)]
+    all_ids = unique_question_ids(records, "question_id")
     kept = records[:limit] if limit else records
-    wanted = {_field(record, "question_id", where) for where, record in kept}
+    wanted = {text_field(record, "question_id", where) for where, record in kept}
     library = _ArticleLibrary()
     links = {
         kind: library.read_results(weekly[kind], all_ids, wanted, limit is None)
@@ -56,7 +56,7 @@ def load_realtimeqa(root: Path, weekly: dict[str, list[Path]], limit: int | None
     articles = library.articles()
     present = {article.id for article in articles}
     questions = tuple(_realtimeqa_question(record, where, links, present) for where, record in kept)
-    return Dataset(root.resolve().name, articles, questions, _counts(library.skipped))
+    return Dataset(root.resolve().name, articles, questions, nonzero_counts(library.skipped))
 
 
 
@@ -66,15 +66,15 @@ def load_realtimeqa(root: Path, weekly: dict[str, list[Path]], limit: int | None
 def _realtimeqa_question(
     record: Record, where: str, links: dict[str, dict[str, list[str]]], present: set[str]
 ) -> EvalQuestion:
-    question_id = _field(record, "question_id", where)
-    choices = _str_list(record, "choices", where)
+    question_id = text_field(record, "question_id", where)
+    choices = str_list_field(record, "choices", where)
     answers = tuple(
-        choices[_choice_index(raw, choices, where)] for raw in _str_list(record, "answer", where)
+        choices[_choice_index(raw, choices, where)] for raw in str_list_field(record, "answer", where)
     )
     return EvalQuestion(
         id=question_id,
-        question=_field(record, "question_sentence", where, required=True),
-        asked_on=_date_field(record, "question_date", where),
+        question=text_field(record, "question_sentence", where, required=True),
+        asked_on=date_field(record, "question_date", where),
         choices=tuple(choice for choice in choices if choice.strip()),
         answers=answers,
         gold_article_ids=_kept(links["gold"].get(question_id, []), present),
@@ -108,8 +108,8 @@ class _ArticleLibrary:
         """Article ids per wanted question; articles of unknown questions kept if asked."""
         links: dict[str, list[str]] = {}
         for path in paths:
-            for where, record in _read_jsonl(path):
-                question_id = _field(record, "question_id", where, required=True)
+            for where, record in read_jsonl(path):
+                question_id = text_field(record, "question_id", where, required=True)
                 orphan = question_id not in known
                 if orphan:
                     self.skipped[ORPHAN_RESULTS] += 1
@@ -127,7 +127,7 @@ class _ArticleLibrary:
                 self.skipped[NO_URL] += 1
                 continue
             old = self._by_id.get(article.id)
-            self._by_id[article.id] = article if old is None else _merge(old, article)
+            self._by_id[article.id] = article if old is None else merge_articles(old, article)
             yield article.id
 
     def articles(self) -> tuple[EvalArticle, ...]:
@@ -140,14 +140,14 @@ class _ArticleLibrary:
 def _result_article(result: object, where: str) -> EvalArticle | None:
     if not isinstance(result, dict):
         raise DatasetError(f"{where}: each search_result entry must be an object")
-    url = _field(result, "url", where).strip()
+    url = text_field(result, "url", where).strip()
     if not url:
         return None
     return EvalArticle(
         id=article_id(url),
-        title=_field(result, "title", where).strip(),
-        text=_field(result, "text", where),
+        title=text_field(result, "title", where).strip(),
+        text=text_field(result, "text", where),
         url=url,
-        published=_date_field(result, "publish_date", where),
-        source=_host(url) or None,
+        published=date_field(result, "publish_date", where),
+        source=host_of(url) or None,
     )
