@@ -7,6 +7,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from index.collection import Batch, Collection
 from index.fusion import reciprocal_rank_fusion
@@ -52,6 +54,15 @@ def test_bm25_remove_and_filter() -> None:
     assert [i for i, _ in index.search("bridge", 5)] == [2]
     assert index.search("bridge", 5, allowed_ids=np.asarray([4, 5])) == []
     assert 0 not in index and len(index) == 5
+
+
+@given(st.lists(st.integers(0, 60), max_size=80), st.booleans())
+def test_bm25_filter_mask_is_membership(wanted: list[int], sort: bool) -> None:
+    index = KeywordIndex()
+    for doc_id in range(0, 50, 2):  # even ids only: odd wanted ids are not indexed
+        index.add(doc_id, f"word{doc_id} common")
+    doc_ids = np.asarray(sorted(set(wanted)) if sort else wanted, dtype=np.int64)
+    assert index.mask_of(doc_ids).tolist() == np.isin(index.ids(), doc_ids).tolist()
 
 
 def test_faiss_matches_brute_force_and_honours_filters(tmp_path: Path) -> None:
