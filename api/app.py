@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = service is None
         app.state.newsqa = service or NewsQA(settings)
+        app.state.newsqa.warm_up()  # the first reader should not wait for the model to load
         app.state.chat = Chat(app.state.newsqa)
         yield
         if owned:

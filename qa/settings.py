@@ -23,6 +23,9 @@ class Settings(BaseSettings):
                        description="Embedding model: the default packaged one, or a local path.")
     embedder: Literal["model", "hashing"] = Field(
         "model", description="'hashing' uses a deterministic bag-of-words embedder (no model).")
+    onnx_questions: bool = Field(
+        True, description="Embed questions with ONNX Runtime (an export of the model made when the "
+        "server starts): the same vectors, 3-4x faster than PyTorch on a CPU.")
     default_tz: str = Field("UTC", description="Zone for timestamps written without one.")
     chunk_tokens: int = Field(200, ge=16, le=2048,
                               description="Target chunk size in tiktoken (cl100k) tokens.")
