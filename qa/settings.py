@@ -25,7 +25,7 @@ class Settings(BaseSettings):
         "model", description="'hashing' uses a deterministic bag-of-words embedder (no model).")
     onnx_questions: bool = Field(
         True, description="Embed questions with ONNX Runtime (an export of the model made when the "
-        "server starts): the same vectors, 3-4x faster than PyTorch on a CPU.")
+        "server starts): the same vectors, about twice as fast as PyTorch on a CPU.")
     default_tz: str = Field("UTC", description="Zone for timestamps written without one.")
     chunk_tokens: int = Field(200, ge=16, le=2048,
                               description="Target chunk size in tiktoken (cl100k) tokens.")
