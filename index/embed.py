@@ -75,10 +75,10 @@ class SentenceTransformerEmbedder:
 
     After `warm_up()`, calls with at most `small_call` texts (a question) go through an ONNX
     Runtime export of the model when `onnx_for_small_calls` is on and the model allows it (see
-    index/onnx_encoder.py): about 6.5 ms instead of 15 for a benchmark question on two cores, the same
-    vector to ~1e-7. The export takes a second or two, so only a long-lived process (the server,
-    a benchmark) warms up; a one-off command stays on PyTorch. Large batches (ingest) always do:
-    PyTorch is as fast there.
+    index/onnx_encoder.py): about 6.5 ms instead of 15 for a benchmark question on two cores,
+    the same vector to ~1e-7. The export takes a second or two, so only a long-lived process (the
+    server, a benchmark) warms up; a one-off command stays on PyTorch. Large batches (ingest)
+    always do: PyTorch is as fast there.
     """
 
     def __init__(self, name_or_path: str = DEFAULT_MODEL, batch_size: int = 64,
