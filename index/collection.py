@@ -182,7 +182,7 @@ class Collection:
                     fresh.append(doc)
                     seen.add(doc.key)
             removed = sorted({i for p in batch.remove_prefixes
-                              for i in self.store.ids_for_keys_like(p)})
+                              for i in self.store.ids_with_key_prefix(p)})
             with self.store.transaction() as conn:
                 delete_docs(conn, removed)
                 added = insert_docs(conn, fresh)

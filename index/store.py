@@ -127,11 +127,24 @@ class Store:
             rows = self._conn.execute(f"SELECT id, vector FROM docs WHERE id IN ({marks})", ids)
             return {int(i): np.frombuffer(v, dtype=np.float32) for i, v in rows}
 
-    def ids_for_keys_like(self, prefix: str) -> list[int]:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    def ids_with_key_prefix(self, prefix: str) -> list[int]:
+        """Ids of the documents whose key starts with `prefix`, exactly (case included).
+
+        A range on the key's index: with SQLite's binary collation, the keys that start with
+        `prefix` are those from `prefix` up to, not including, `prefix` with its last character
+        raised by one. (LIKE would ignore ASCII case and match "storm|" for "STORM|".)
+        """
+        if not prefix:
+            raise ValueError("a key prefix must not be empty")
+        last = ord(prefix[-1])
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT id FROM docs WHERE key LIKE ? ESCAPE '\\' ORDER BY id", (escaped + "%",))
+            if last == 0x10FFFF:  # nothing sorts above it: no upper bound is needed
+                rows = self._conn.execute(
+                    "SELECT id FROM docs WHERE key >= ? ORDER BY id", (prefix,))
+            else:
+                upper = prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)  # skip surrogates
+                rows = self._conn.execute(
+                    "SELECT id FROM docs WHERE key >= ? AND key < ? ORDER BY id", (prefix, upper))
             return [int(r[0]) for r in rows]
 
     def iter_all(self, with_vectors: bool = True, batch: int = 2048

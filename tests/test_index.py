@@ -116,6 +116,20 @@ def _doc(key: str, text: str, dim: int = 4, time: float | None = None) -> NewDoc
     return NewDoc(key=key, text=text, vector=vector, time=time)
 
 
+def test_removing_by_key_prefix_is_exact(tmp_path: Path) -> None:
+    """A correction to article "storm" removes its chunks only: not those of "STORM" (ids are
+    case-sensitive), nor of "st_rm" or "storm-2" (no wildcards)."""
+    collection = Collection(tmp_path, "fake", 4)
+    keys = ["storm|body|1", "storm|body|2", "STORM|body|1", "stXrm|body|1", "st_rm|body|1",
+            "storm-2|body|1", "Storm|body|1"]
+    collection.write(Batch(docs=[_doc(k, k) for k in keys]))
+    removed = collection.write(Batch(remove_prefixes=["storm|"])).removed_ids
+    assert removed == [1, 2]
+    left = sorted(doc.key for doc in collection.get(collection.keyword.ids().tolist()).values())
+    assert left == sorted(keys[2:])
+    assert collection.store.ids_with_key_prefix("st_rm|") == [5]
+
+
 def test_writing_the_same_batch_twice_adds_nothing(tmp_path: Path) -> None:
     collection = Collection(tmp_path, "fake", 4)
     batch = Batch(docs=[_doc("a", "alpha"), _doc("b", "beta")])
