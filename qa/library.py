@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from index.collection import Batch, Collection
@@ -26,7 +26,7 @@ SECTIONS = "sections"
 
 @dataclass(frozen=True)
 class Section:
-    """One stored section: `sid` is stable ("body", or "update@<iso time>")."""
+    """One stored section: `sid` is stable ("body", or "update@<UTC iso time>")."""
 
     sid: str
     text: str
@@ -123,10 +123,19 @@ class Library:
     # -- writing ----------------------------------------------------------------------------
 
     def _sections(self, article: Article) -> list[Section]:
+        """The body, then one section per moment of update. An update is known by its moment
+        in UTC, so the same moment written with another offset is the same update (a repost
+        corrects it), and blocks stamped with the same moment are one update, in page order."""
         sections = [Section("body", article.body, article.published_at)] if article.body else []
-        sections += [Section(f"update@{u.published_at.moment.isoformat()}", u.text, u.published_at)
-                     for u in article.updates if u.text.strip()]
-        return sections
+        updates: dict[str, Section] = {}
+        for update in article.updates:
+            if not update.text.strip():
+                continue
+            sid = f"update@{update.published_at.moment.astimezone(UTC).isoformat()}"
+            same = updates.get(sid)
+            updates[sid] = (Section(sid, f"{same.text}\n\n{update.text}", same.timestamp) if same
+                            else Section(sid, update.text, update.published_at))
+        return sections + list(updates.values())
 
     def _validate(self, article: Article) -> None:
         if not is_valid_article_id(article.id):
@@ -177,7 +186,8 @@ class Library:
             if s.sid != "body":
                 updates[s.sid] = {"sid": s.sid, "published_at": _stamp_to_json(s.timestamp),
                                   "hash": content_hash(s.text)}
-        ordered = sorted(updates.values(), key=lambda u: u["published_at"]["moment"])
+        ordered = sorted(updates.values(),
+                         key=lambda u: datetime.fromisoformat(u["published_at"]["moment"]))
         body = next((s for s in sections if s.sid == "body"), None)
         return {"id": article.id, "title": article.title, "url": article.url,
                 "source": article.source, "published_at": _stamp_to_json(article.published_at),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -68,6 +68,41 @@ def test_a_revised_update_replaces_its_old_text(service: NewsQA) -> None:
     texts = [d.text for d in service.collection.get(list(service.collection._times)).values()]
     assert any("2,500 passengers" in t for t in texts)
     assert not any("2,000 passengers" in t for t in texts)
+
+
+EDT = timezone(timedelta(hours=-4))
+
+
+def test_updates_are_ordered_by_moment_not_by_how_the_time_is_written(service: NewsQA) -> None:
+    # 17:40 EDT is 21:40 UTC: later than 19:00 UTC, though "17:40" sorts first as text
+    evening = Update(Timestamp(datetime(2026, 3, 14, 17, 40, tzinfo=EDT)), "Talks resumed at 8pm.")
+    service.ingest(dataclasses.replace(ARTICLE, updates=(
+        Update(_stamp(19), "The minister called both sides to talks."), evening)))
+    stored = service.library.article("ferry-strike").updates
+    assert [u.text for u in stored] == ["The minister called both sides to talks.",
+                                        "Talks resumed at 8pm."]
+
+
+def test_the_same_moment_in_another_offset_is_the_same_update(service: NewsQA) -> None:
+    first = Update(Timestamp(datetime(2026, 3, 14, 17, 40, tzinfo=EDT)), "Three people were hurt.")
+    service.ingest(dataclasses.replace(ARTICLE, updates=(first,)))
+    fixed = Update(_stamp(21, 40), "Four people were hurt, police said.")  # the same moment, UTC
+    result = service.ingest(dataclasses.replace(ARTICLE, updates=(fixed,)))
+    assert result.replaced_sections == 1 and result.new_sections == 0
+    assert [u.text for u in service.library.article("ferry-strike").updates] == [fixed.text]
+    assert "Four" in service.ask("How many people were hurt?").answer.text
+
+
+def test_blocks_stamped_with_the_same_moment_are_one_update(service: NewsQA) -> None:
+    same = (Update(_stamp(20, 30), "Officials ordered the harbour district evacuated."),
+            Update(_stamp(20, 30), "Coastline Energy said 120,000 customers lost power."))
+    service.ingest(dataclasses.replace(ARTICLE, updates=same))
+    (update,) = service.library.article("ferry-strike").updates
+    assert update.text == f"{same[0].text}\n\n{same[1].text}"
+    for question in ("Who was ordered to evacuate?", "How many customers lost power?"):
+        answer = service.ask(question).answer
+        assert answer.citations and all(service.quote_is_verbatim(c) for c in answer.citations)
+    assert not service.ingest(dataclasses.replace(ARTICLE, updates=same)).changed
 
 
 def test_an_article_without_text_is_refused_and_nothing_is_stored(service: NewsQA) -> None:
