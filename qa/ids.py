@@ -12,14 +12,19 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 def slugify(text: str, limit: int = 60) -> str:
+    """Lower-case ASCII words of `text` joined by '-'; empty when it has no Latin letter or digit."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "article"
+    return slug[:limit].rstrip("-")
 
 
 def article_id_for(title: str, published: Timestamp | None) -> str:
-    """A readable id from the title and publication day, so re-ingesting a file finds it again."""
-    slug = slugify(title)
+    """A readable id from the title and publication day, so re-ingesting a file finds it again.
+
+    A title with no Latin letter or digit (Cyrillic, Chinese, emoji) gives a short hash of
+    itself instead, so two such articles of one day do not share an id.
+    """
+    slug = slugify(title) or f"article-{content_hash(' '.join(title.split()))[:10]}"
     return f"{slug}-{published.day.isoformat()}" if published else slug
 
 

@@ -148,3 +148,18 @@ def test_batch_ingest_reports_each_file(service: NewsQA, tmp_path) -> None:  # t
     assert "line 1" in (outcomes["bad.json"].error or "")
     assert "empty" in (outcomes["empty.txt"].error or "")
     assert service.library.article_ids() == ["dam-opens"]
+
+
+def test_titles_without_latin_letters_get_ids_of_their_own(service: NewsQA) -> None:
+    from qa.ids import article_id_for
+
+    day = Timestamp(datetime(2026, 3, 14, tzinfo=UTC), date_only=True)
+    titles = ["Шторм над портом", "港口风暴", "Пожар на складе", "🌊🌊"]
+    ids = [article_id_for(title, day) for title in titles]
+    assert len(set(ids)) == 4 and all(i.endswith("-2026-03-14") for i in ids)
+    assert article_id_for("Шторм  над портом ", day) == ids[0]  # the same title, the same id
+    for article_id, title in zip(ids, titles[:2], strict=False):
+        service.ingest(Article(id=article_id, title=title, body=f"{title}: a report.",
+                               published_at=day))
+    assert sorted(service.library.article_ids()) == sorted(ids[:2])  # neither replaced the other
+    assert article_id_for("Ferry Workers Strike!", day) == "ferry-workers-strike-2026-03-14"
