@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -363,3 +363,14 @@ def test_figure_records_in_an_old_layout_are_extracted_again(settings) -> None: 
         assert all("fields" in v for _, v in again.collection.store.list_records("figures"))
     finally:
         again.close()
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    (datetime(2025, 10, 8, 17, 40, 56, 250000, tzinfo=UTC), "17:40:56 +00:00 on 8 October 2025"),
+    (datetime(2025, 10, 8, 17, 40, 56, tzinfo=timezone(timedelta(hours=-4))),
+     "17:40:56 -04:00 on 8 October 2025"),
+])
+def test_times_in_answers_read_cleanly(moment: datetime, expected: str) -> None:
+    from qa.figure_answers import when_text
+
+    assert when_text(Timestamp(moment)) == expected
