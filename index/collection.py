@@ -167,14 +167,16 @@ class Collection:
         """Apply `batch` atomically: all of it is stored, or none of it.
 
         Documents whose key is already stored are skipped, so writing the same batch twice
-        adds nothing.
+        adds nothing; removals come first, so a batch can replace a document under its key.
         """
         for doc in batch.docs:
             if doc.vector.shape != (self.dim,):
                 raise ValueError(f"document {doc.key!r} has a vector of shape "
                                  f"{doc.vector.shape}, expected ({self.dim},)")
         with self._lock:
-            existing = self.store.existing_keys([d.key for d in batch.docs])
+            # a key this batch removes and adds again is replaced, not skipped
+            existing = {key for key in self.store.existing_keys([d.key for d in batch.docs])
+                        if not key.startswith(tuple(batch.remove_prefixes))}
             seen: set[str] = set()
             fresh = []
             for doc in batch.docs:

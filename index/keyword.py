@@ -15,25 +15,35 @@ from index.text import analyze
 
 
 class _Postings:
-    """Positions and term frequencies of one term, appended to and frozen lazily into arrays."""
+    """Positions and term frequencies of one term, appended to and frozen lazily into arrays.
 
-    __slots__ = ("positions", "tfs", "_arrays")
+    A reader may run while a writer appends (an answer reads idf outside the collection's
+    lock): the arrays are cut to the entries both lists hold, and the cache is tagged with the
+    count of appends it saw, so a copy made during an append is rebuilt, never reused.
+    """
+
+    __slots__ = ("positions", "tfs", "_appends", "_arrays")
 
     def __init__(self) -> None:
         self.positions: list[int] = []
         self.tfs: list[int] = []
-        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._appends = 0
+        self._arrays: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def append(self, position: int, tf: int) -> None:
         self.positions.append(position)
         self.tfs.append(tf)
-        self._arrays = None
+        self._appends += 1
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._arrays is None:
-            self._arrays = (np.asarray(self.positions, dtype=np.int64),
-                            np.asarray(self.tfs, dtype=np.float32))
-        return self._arrays
+        appends, cached = self._appends, self._arrays
+        if cached is not None and cached[0] == appends:
+            return cached[1], cached[2]
+        n = min(len(self.positions), len(self.tfs))
+        positions = np.asarray(self.positions[:n], dtype=np.int64)
+        tfs = np.asarray(self.tfs[:n], dtype=np.float32)
+        self._arrays = (appends, positions, tfs)
+        return positions, tfs
 
 
 class KeywordIndex:

@@ -65,6 +65,40 @@ def test_bm25_filter_mask_is_membership(wanted: list[int], sort: bool) -> None:
     assert index.mask_of(doc_ids).tolist() == np.isin(index.ids(), doc_ids).tolist()
 
 
+def test_bm25_sees_every_document_while_idf_is_read_concurrently() -> None:
+    """An answer reads idf outside the collection's lock while ingest adds documents: a copy
+    of the postings made mid-append must not be kept, or later searches miss documents."""
+    import sys
+    import threading
+
+    index = KeywordIndex()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read_idf() -> None:
+        while not stop.is_set():
+            try:
+                index.idf("ferri")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    reader = threading.Thread(target=read_idf)
+    reader.start()
+    try:
+        for doc_id in range(20_000):
+            index.add(doc_id, "ferry")
+            if doc_id % 500 == 0:
+                assert len(index.search("ferry", 10**6)) == doc_id + 1
+    finally:
+        stop.set()
+        reader.join()
+        sys.setswitchinterval(interval)
+    assert not errors
+    assert len(index.search("ferry", 10**6)) == 20_000
+
+
 def test_faiss_matches_brute_force_and_honours_filters(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)
@@ -137,6 +171,16 @@ def test_writing_the_same_batch_twice_adds_nothing(tmp_path: Path) -> None:
     result = collection.write(batch)
     assert result.added_ids == [] and sorted(result.skipped_keys) == ["a", "b"]
     assert len(collection) == 2 and collection.store.count() == 2
+
+
+def test_a_batch_can_remove_and_add_back_the_same_key(tmp_path: Path) -> None:
+    collection = Collection(tmp_path, "fake", 4)
+    collection.write(Batch(docs=[_doc("art|body|0", "old text")]))
+    replace = Batch(docs=[_doc("art|body|0", "new text")], remove_prefixes=["art|body|"])
+    result = collection.write(replace)
+    assert len(result.added_ids) == 1 and result.removed_ids == [1] and result.skipped_keys == []
+    (doc,) = collection.get(collection.keyword.ids().tolist()).values()
+    assert doc.text == "new text" and collection.store.count() == 1
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
