@@ -128,11 +128,14 @@ class Collection:
         stamp_path = self.directory / self.VECTORS_STAMP
         expected = self._stamp()
         if self._vector_factory is FaissVectorIndex and path.exists() and stamp_path.exists():
-            saved = json.loads(stamp_path.read_text())
-            if saved == expected:
-                loaded = FaissVectorIndex.load(path)
-                if len(loaded) == expected["count"] and loaded.dim == self.dim:
-                    return loaded
+            try:  # a file cut short by a crash or a full disk is as good as stale
+                saved = json.loads(stamp_path.read_text())
+                if saved == expected:
+                    loaded = FaissVectorIndex.load(path)
+                    if len(loaded) == expected["count"] and loaded.dim == self.dim:
+                        return loaded
+            except (OSError, ValueError, RuntimeError) as exc:
+                saved = f"unreadable: {exc}"
             log.warning("vector index in %s is stale (%s, store at %s); rebuilding it from "
                         "the store", self.directory, saved, expected)
         index: VectorIndex = self._vector_factory(self.dim)
@@ -146,7 +149,10 @@ class Collection:
         index.save(self.directory / self.VECTORS_FILE)
         stamp_path = self.directory / self.VECTORS_STAMP
         tmp = stamp_path.with_name(stamp_path.name + ".tmp")
-        tmp.write_text(json.dumps(self._stamp()))
+        with open(tmp, "w", encoding="utf-8") as file:
+            file.write(json.dumps(self._stamp()))
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(tmp, stamp_path)
 
     def _load_keyword_and_times(self) -> None:

@@ -221,6 +221,22 @@ def test_a_crash_after_commit_is_repaired_at_start(tmp_path: Path, monkeypatch) 
         reopened._times)
 
 
+@pytest.mark.parametrize(("name", "damage"), [
+    ("vectors.json", b'{"generation": 4, "cou'),  # the stamp cut short
+    ("vectors.json", b""),
+    ("vectors.faiss", b"IxM2\x00\x01"),  # the index cut short
+])
+def test_a_damaged_index_file_is_rebuilt_at_start(tmp_path: Path, name: str, damage: bytes) -> None:
+    collection = Collection(tmp_path, "fake", 4)
+    collection.write(Batch(docs=[_doc("a", "alpha"), _doc("b", "beta")]))
+    collection.close()
+    (tmp_path / name).write_bytes(damage)
+    reopened = Collection(tmp_path, "fake", 4)
+    assert len(reopened.vectors) == 2 == reopened.store.count()
+    assert len(reopened.vectors.search(np.ones(4, dtype=np.float32), 5)) == 2
+    reopened.close()
+
+
 def test_another_model_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
     Collection(tmp_path, "model-a", 4).close()
     with pytest.raises(RuntimeError, match="model-a.*another data directory"):
