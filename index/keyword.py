@@ -175,9 +175,9 @@ def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]
     positive = np.flatnonzero(scores > 0)
     if positive.size == 0 or k <= 0:
         return []
-    if positive.size > k:
-        part = np.argpartition(-scores[positive], k - 1)[:k]
-        positive = positive[part]
-    order = np.lexsort((ids[positive], -scores[positive]))
+    if positive.size > k:  # keep every score tied with the k-th best, then cut after sorting
+        kth_best = -np.partition(-scores[positive], k - 1)[k - 1]
+        positive = positive[scores[positive] >= kth_best]
+    order = np.lexsort((ids[positive], -scores[positive]))[:k]
     chosen = positive[order]
     return [(int(ids[i]), float(scores[i])) for i in chosen]

@@ -138,9 +138,10 @@ class Store:
             raise ValueError("a key prefix must not be empty")
         last = ord(prefix[-1])
         with self._lock:
-            if last == 0x10FFFF:  # nothing sorts above it: no upper bound is needed
+            if last == 0x10FFFF:  # no character above it: compare the key's start (a full scan)
                 rows = self._conn.execute(
-                    "SELECT id FROM docs WHERE key >= ? ORDER BY id", (prefix,))
+                    "SELECT id FROM docs WHERE substr(key, 1, length(?)) = ? ORDER BY id",
+                    (prefix, prefix))
             else:
                 upper = prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)  # skip surrogates
                 rows = self._conn.execute(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from index.collection import Batch, Collection
 from index.fusion import reciprocal_rank_fusion
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, top_k
 from index.store import NewDoc
 from index.text import analyze
 from index.vectors import FaissVectorIndex
@@ -99,6 +99,15 @@ def test_bm25_sees_every_document_while_idf_is_read_concurrently() -> None:
     assert len(index.search("ferry", 10**6)) == 20_000
 
 
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=40), st.integers(1, 12))
+def test_bm25_top_k_breaks_ties_by_smaller_id(scores: list[int], k: int) -> None:
+    ids = np.arange(100, 100 + len(scores), dtype=np.int64)[::-1].copy()  # ids not in position order
+    got = top_k(ids, np.asarray(scores, dtype=np.float32), k)
+    expected = sorted(((int(i), float(s)) for i, s in zip(ids, scores, strict=True) if s > 0),
+                      key=lambda pair: (-pair[1], pair[0]))[:k]
+    assert got == expected
+
+
 def test_faiss_matches_brute_force_and_honours_filters(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)
@@ -162,6 +171,10 @@ def test_removing_by_key_prefix_is_exact(tmp_path: Path) -> None:
     left = sorted(doc.key for doc in collection.get(collection.keyword.ids().tolist()).values())
     assert left == sorted(keys[2:])
     assert collection.store.ids_with_key_prefix("st_rm|") == [5]
+    edge = "s\U0010ffff"
+    collection.write(Batch(docs=[_doc(f"{edge}|x", "a"), _doc(f"{edge}\U0010ffff", "b"), _doc("t", "c")]))
+    assert [collection.get([i])[i].key for i in collection.store.ids_with_key_prefix(edge)] == [
+        f"{edge}|x", f"{edge}\U0010ffff"]
 
 
 def test_writing_the_same_batch_twice_adds_nothing(tmp_path: Path) -> None:
