@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from qa.conversation import Chat
+from qa.errors import InvalidTime
 from qa.service import NewsQA
+from qa.timeparse import parse_timestamp
 
 
 def get_newsqa(request: Request) -> NewsQA:
@@ -22,3 +25,13 @@ def get_chat(request: Request) -> Chat:
 
 
 ChatDep = Annotated[Chat, Depends(get_chat)]
+
+
+def moment_of(name: str, value: str | None, zone: tzinfo) -> datetime | None:
+    """The moment a request parameter names, read as the CLI reads it; the error names `name`."""
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value, zone).moment
+    except InvalidTime as exc:
+        raise InvalidTime(f"{name}: {exc}") from exc

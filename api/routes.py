@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import NewsQADep
+from api.deps import NewsQADep, moment_of
 from api.schemas import (
     ArticleIn,
     ArticleOut,
@@ -29,7 +29,8 @@ def healthz(newsqa: NewsQADep) -> Health:
 @router.post("/v1/ask", response_model=AskResponse, tags=["answers"])
 def ask(body: AskRequest, newsqa: NewsQADep) -> AskResponse:
     """Answer a question with verbatim quotes, each tied to a marker [n] and its update time."""
-    return AskResponse.of(newsqa.ask(body.question, body.top_k, body.mode, body.as_of))
+    as_of = moment_of("as_of", body.as_of, newsqa.settings.zone)
+    return AskResponse.of(newsqa.ask(body.question, body.top_k, body.mode, as_of))
 
 
 @router.post("/v1/articles", response_model=IngestOut, status_code=201, tags=["articles"])

@@ -4,32 +4,19 @@ an article since a given time. Plain `def` routes: the work runs in FastAPI's th
 from __future__ import annotations
 
 import time
-from datetime import datetime, tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import NewsQADep
+from api.deps import NewsQADep, moment_of
+from api.schemas import AS_OF_HELP
 from api.schemas_figures import ChangesResponse, FiguresResponse
-from qa.errors import InvalidTime
 from qa.figures import DEFAULT_REL_TOLERANCE
 from qa.timeline import MAX_TOLERANCE
-from qa.timeparse import parse_timestamp
 
 router = APIRouter()
 
-AsOf = Annotated[str | None, Query(
-    description="Use only text published at or before this time (ISO 8601, or a live-page "
-                "stamp such as '10/8/2025, 5:35 PM').", examples=["2025-10-08T17:35:00+00:00"])]
-
-
-def _moment(name: str, value: str | None, zone: tzinfo) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_timestamp(value, zone).moment
-    except InvalidTime as exc:
-        raise InvalidTime(f"{name}: {exc}") from exc
+AsOf = Annotated[str | None, Query(description=AS_OF_HELP, examples=["2025-10-08T17:35:00+00:00"])]
 
 
 @router.get("/v1/figures", response_model=FiguresResponse, tags=["figures"])
@@ -45,7 +32,7 @@ def figures(
     """Every appearance of a figure, oldest first, exact and approximate; or, for a topic, the
     figures in passages about it, grouped, with revisions marked."""
     started = time.perf_counter()
-    timeline = newsqa.figures(q, _moment("as_of", as_of, newsqa.settings.zone), tolerance)
+    timeline = newsqa.figures(q, moment_of("as_of", as_of, newsqa.settings.zone), tolerance)
     return FiguresResponse.of(timeline, (time.perf_counter() - started) * 1000)
 
 
@@ -60,6 +47,6 @@ def changes(
 ) -> ChangesResponse:
     """The updates published after `since`, and the figures that first appear in them."""
     zone = newsqa.settings.zone
-    moment = _moment("since", since, zone)
+    moment = moment_of("since", since, zone)
     assert moment is not None
-    return ChangesResponse.of(newsqa.changes(article_id, moment, _moment("as_of", as_of, zone)))
+    return ChangesResponse.of(newsqa.changes(article_id, moment, moment_of("as_of", as_of, zone)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,9 @@ from qa.service import TimedAnswer
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
+AS_OF_HELP = ("Use only text published at or before this time (ISO 8601, or a live-page stamp "
+              "such as '10/8/2025, 5:35 PM'; without a zone, NEWSQA_DEFAULT_TZ).")
+
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,8 +22,8 @@ class AskRequest(BaseModel):
                           examples=["How much funding did ICE receive in 2025?"])
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default 5).")
     mode: Mode | None = Field(None, description="Retrieval mode (default hybrid).")
-    as_of: datetime | None = Field(
-        None, description="Answer from text published at or before this moment only.")
+    as_of: str | None = Field(None, description=AS_OF_HELP,
+                              examples=["2025-10-08T17:35:00-04:00", "10/8/2025, 5:35 PM"])
 
 
 class CitationOut(BaseModel):

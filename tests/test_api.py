@@ -68,7 +68,8 @@ def test_health_and_openapi(client: TestClient) -> None:
     ({}, 422, "question"),
     ({"question": "ok?", "top_k": 0}, 422, "top_k"),
     ({"question": "ok?", "mode": "magic"}, 422, "mode"),
-    ({"question": "ok?", "as_of": "yesterday-ish"}, 422, "as_of"),
+    ({"question": "ok?", "as_of": "yesterday-ish"}, 400, "as_of"),
+    ({"question": "ok?", "as_of": 20260314}, 422, "as_of"),
     ({"question": 42}, 422, "question"),
 ])
 def test_bad_questions_get_a_4xx_naming_the_problem(client: TestClient, payload: dict, status: int,

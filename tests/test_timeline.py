@@ -295,6 +295,9 @@ def test_api_changes_and_ask(client: TestClient) -> None:
     assert set(body) == {"answer", "abstained", "citations", "took_ms"}
     assert "17:40:56" not in body["answer"]
     assert [c["timestamp"] for c in body["citations"]] == ["2025-10-08", "2025-10-08T17:20:57+00:00"]
+    as_written = client.post("/v1/ask", json={"question": FIRST_QUESTION,  # as the page writes it
+                                              "as_of": "10/8/2025, 5:35 PM"}).json()
+    assert as_written["citations"] == body["citations"]
 
 
 @pytest.mark.parametrize(("url", "params", "status", "words"), [
