@@ -21,9 +21,11 @@ from qa.ids import article_id_for
 from qa.models import Article, Timestamp, Update
 from qa.timeparse import parse_timestamp
 
-_PUBLISHED = re.compile(r"^\s*📅\s*Published:\s*(.+?)\s*$")
-_UPDATED = re.compile(r"^\s*🔄\s*Updated:\s*(.+?)\s*$")
-_HEADER = re.compile(r"^\s*(📊|⏱️|⏱|📱)")
+# Emoji may carry the variation selector U+FE0F; the words are matched in any case.
+_PUBLISHED = re.compile(r"^\s*📅\ufe0f?\s*published\s*:?\s*(.+?)\s*$", re.IGNORECASE)
+_UPDATED = re.compile(r"^\s*🔄\ufe0f?\s*updated\s*:?\s*(.+?)\s*$", re.IGNORECASE)
+_UPDATE_MARK = re.compile(r"^\s*🔄")
+_HEADER = re.compile(r"^\s*(📊|⏱|📱)")
 _FOOTER_START = re.compile(r"^\s*←\s*Back to all articles\s*$")
 _TEASER = re.compile(r"^(.*\S)\s*(\.\.\.|…)\s*$")
 
@@ -70,6 +72,9 @@ def _split_content(lines: list[_Line], source: str, zone: tzinfo
         match = _UPDATED.match(line.text)
         if match:
             updates.append((_stamp(line, match[1], source, zone), []))
+        elif _UPDATE_MARK.match(line.text):
+            raise ArticleParseError(source, "a line starts with 🔄 but is not an update stamp; "
+                                    "write it as '🔄 Updated: 10/8/2025, 5:40:56 PM'", line.number)
         elif updates:
             updates[-1][1].append(line)
         else:
@@ -90,11 +95,19 @@ def parse_live_article(text: str, source: str, zone: tzinfo) -> Article:
                                 "timestamp", title_line.number)
     published: Timestamp | None = None
     rest = lines[title_line.number:]
-    while rest and (not rest[0].text.strip() or _PUBLISHED.match(rest[0].text)
-                    or _UPDATED.match(rest[0].text) or _HEADER.match(rest[0].text)):
-        match = _PUBLISHED.match(rest[0].text)
-        if match:
-            published = _stamp(rest[0], match[1], source, zone)
+    # The header: the publication date, one "last updated" stamp, then 📊/⏱️/📱 lines. An
+    # update stamp after those, or a second one, opens an update block (a page with no body).
+    header_updated = header_meta = False
+    while rest:
+        line = rest[0]
+        if (match := _PUBLISHED.match(line.text)) and published is None:
+            published = _stamp(line, match[1], source, zone)
+        elif _UPDATED.match(line.text) and not (header_updated or header_meta):
+            header_updated = True
+        elif _HEADER.match(line.text):
+            header_meta = True
+        elif line.text.strip():
+            break
         rest = rest[1:]
     body_lines, blocks = _split_content(rest, source, zone)
     body = _join(_drop_teasers(body_lines))

@@ -66,6 +66,7 @@ def test_zone_applies_to_times_without_one() -> None:
     ("🔄 Updated: 10/8/2025, 5:40:56 PM\nText", 1, "title"),
     ("Title\n📅 Published: 10/8/2025\nBody\n🔄 Updated: 13/45/2025, 5:40 PM\nx", 4, "13/45/2025"),
     ("Title\n\n📅 Published: 10/8/2025\n\n", 1, "no body and no updates"),
+    ("Title\n📅 Published: 10/8/2025\nBody\n🔄 Update at 5:40 PM\nx", 4, "not an update stamp"),
 ])
 def test_unparseable_files_name_line_and_reason(text: str, line: int | None, reason: str) -> None:
     with pytest.raises(ArticleParseError) as info:
@@ -73,6 +74,36 @@ def test_unparseable_files_name_line_and_reason(text: str, line: int | None, rea
     assert info.value.source == "bad.txt"
     assert info.value.line == line
     assert reason in str(info.value)
+
+
+NO_BODY = """Dockworkers Strike Enters Second Day
+
+📅 Published: 4/2/2026
+🔄 Updated: 4/2/2026, 6:00:00 PM
+📊 2 updates
+
+🔄 Updated: 4/2/2026, 1:00:00 PM
+The union said 4,000 members joined the strike.
+🔄 Updated: 4/2/2026, 3:00:00 PM
+Talks resumed with a mediator.
+"""
+
+
+def test_a_page_with_no_body_keeps_its_first_update() -> None:
+    article = parse_live_article(NO_BODY, "x.txt", UTC)
+    assert article.body == ""
+    assert [(u.published_at.iso(), u.text) for u in article.updates] == [
+        ("2026-04-02T13:00:00+00:00", "The union said 4,000 members joined the strike."),
+        ("2026-04-02T15:00:00+00:00", "Talks resumed with a mediator.")]
+
+
+@pytest.mark.parametrize("stamp", ["🔄\ufe0f Updated:", "🔄 UPDATED:", "🔄 updated", "🔄\tUpdated :"])
+def test_update_stamps_as_pages_write_them(stamp: str) -> None:
+    text = f"Title\n📅\ufe0f Published: 10/8/2025\n\nBody.\n{stamp} 10/8/2025, 5:40:56 PM\nNews."
+    article = parse_live_article(text, "x.txt", UTC)
+    assert article.published_at is not None and article.body == "Body."
+    assert [(u.published_at.iso(), u.text) for u in article.updates] == [
+        ("2025-10-08T17:40:56+00:00", "News.")]
 
 
 def test_demo_corpus_parses_with_revised_figures() -> None:
