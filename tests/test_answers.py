@@ -54,3 +54,19 @@ def test_as_of_hides_later_updates(demo: NewsQA) -> None:
     assert all(c.timestamp is not None and c.timestamp.moment <= datetime(
         2026, 9, 21, 21, 0, tzinfo=UTC) for c in early.citations)
     assert all("185,000" not in c.quote for c in early.citations)
+
+
+@pytest.mark.parametrize(("quote", "shown"), [
+    ("Extra buses ran on the coast road[3-4].", "Extra buses ran on the coast road."),
+    ("Costs rose[1, 2] and then fell[5].", "Costs rose and then fell."),
+    ("Repairs will be funded from reserves[2][3", "Repairs will be funded from reserves"),
+    ("## Update: **May 6:** Engineers said it will cost $2.5 million.",
+     "Update: May 6: Engineers said it will cost $2.5 million."),
+    ("A 2**3 grid and x*y stay as written.", "A 2**3 grid and x*y stay as written."),
+    ("Rates [of 5%] held.", "Rates [of 5%] held."),
+])
+def test_answers_show_no_source_marks_or_markup(quote: str, shown: str) -> None:
+    """The answer shows the sentence without the page's reference marks or Markdown, so its
+    only bracketed numbers are newsqa's markers; the citation keeps the verbatim quote."""
+    assert display_sentence(quote) == shown
+    assert not re.search(r"\[\d", display_sentence(quote))
