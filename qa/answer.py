@@ -22,16 +22,16 @@ ABSTAIN_TEXT = ("The coverage I have does not answer this question, so I won't g
 # The source's own reference marks: "[5]", "[1][2]", "[1, 2]", "[3-4]", and one cut off at
 # the end of a truncated update ("reserves[2][3").
 _SOURCE_REFS = re.compile(r"(?:\[\d+(?:\s*[,–-]\s*\d+)*\])+(?:\[\d*$)?|\[\d*$")
-# Markdown a page may carry into a sentence: heading marks at its start, bold/italic markers.
+# Markdown a page may carry into a sentence: heading marks at its start, bold markers.
 _HEADING_MARKS = re.compile(r"^\s*#+\s*|(?<=\n)\s*#+\s*")
-_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<!\w)\*\*(?=\S)(.+?)(?<=\S)\*\*(?!\w)")  # not "__": identifiers
 
 
 def display_sentence(quote: str) -> str:
     """The quote as the answer shows it: the source's own reference marks ("[5]", "[1, 2]")
     and Markdown marks ("## ", "**") removed, so the only bracketed numbers in an answer are
     newsqa's citation markers. The citation keeps the verbatim quote."""
-    text = _EMPHASIS.sub(r"\2", _HEADING_MARKS.sub("", _SOURCE_REFS.sub("", quote)))
+    text = _EMPHASIS.sub(r"\1", _HEADING_MARKS.sub("", _SOURCE_REFS.sub("", quote)))
     return re.sub(r"\s{2,}", " ", text).strip()
 
 

@@ -63,6 +63,7 @@ def test_as_of_hides_later_updates(demo: NewsQA) -> None:
     ("## Update: **May 6:** Engineers said it will cost $2.5 million.",
      "Update: May 6: Engineers said it will cost $2.5 million."),
     ("A 2**3 grid and x*y stay as written.", "A 2**3 grid and x*y stay as written."),
+    ("window.__pwned=1 and __init__ stay too.", "window.__pwned=1 and __init__ stay too."),
     ("Rates [of 5%] held.", "Rates [of 5%] held."),
 ])
 def test_answers_show_no_source_marks_or_markup(quote: str, shown: str) -> None:
