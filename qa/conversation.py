@@ -192,7 +192,7 @@ class Chat:
         """Search with the resolved query; choose the answer's sentences by the question's own
         words, and the previous question's too when it leaves them out."""
         chosen_by = focus(plan.question, plan.history) if self.rewrite else plan.question
-        return self.newsqa.ask(chosen_by, search_for=plan.query)
+        return self.newsqa.ask(chosen_by, search_for=plan.query, derived=True)
 
     def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
         quotes = tuple(c.quote for c in timed.answer.citations)

@@ -145,10 +145,16 @@ class NewsQA:
         return rerank_by_recency(passages, moment, self.recency)[:k]
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None,
-            as_of: datetime | None = None, *, search_for: str | None = None) -> TimedAnswer:
-        """Answer `question`; `search_for` retrieves with other words (a resolved follow-up)."""
+            as_of: datetime | None = None, *, search_for: str | None = None,
+            derived: bool = False) -> TimedAnswer:
+        """Answer `question`; `search_for` retrieves with other words (a resolved follow-up).
+
+        `derived`: `question` was built from one already checked with `check_question` (a
+        follow-up with words borrowed from the previous turn), so it is not held to the length
+        limit a reader's own question is.
+        """
         started = time.perf_counter()
-        text = self.check_question(question)
+        text = question.strip() if derived else self.check_question(question)
         as_of = aware(as_of, self.settings.zone)
         from_figures = self.desk.answer(text, as_of)
         if from_figures is not None:

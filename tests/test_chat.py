@@ -183,6 +183,21 @@ def test_a_followup_without_server_state_is_resolved_from_the_messages(
     assert reply["conversation_id"] != first["conversation_id"]
 
 
+def test_a_short_followup_after_a_long_answer_is_answered(client: TestClient) -> None:
+    """"Who said that?" borrows the previous answer's words to choose sentences; that text is
+    the service's own and may run past the 1,000 characters a reader's question may have."""
+    names = [f"{a}{b}" for a in ("Alder", "Birch", "Cedar", "Dover", "Elm", "Fern", "Glen",
+                                 "Holly", "Ivy", "Juniper", "Kestrel", "Larch")
+             for b in ("ton", "ford", "wick", "ham", "by", "stead", "worth", "bury", "combe")]
+    long_answer = (f"The council heard from {', '.join(names)} before the vote on the Quay Street "
+                   "Bridge contract, worth $452 million. [1]")
+    assert 1_000 < len(long_answer) < 4_000
+    response = client.post("/v1/chat", json={"messages": [
+        {"role": "user", "content": BRIDGE}, {"role": "assistant", "content": long_answer},
+        {"role": "user", "content": "Who said that?"}]})
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.parametrize(("body", "status", "says"), [
     ({"messages": [{"role": "assistant", "content": "hi"}]}, 400, "end messages with the user"),
     ({"messages": []}, 422, "messages"),
