@@ -198,12 +198,26 @@ def test_a_short_followup_after_a_long_answer_is_answered(client: TestClient) ->
     assert response.status_code == 200, response.text
 
 
+def test_a_long_answer_sent_back_does_not_stall_the_conversation(client: TestClient) -> None:
+    """The widget sends earlier answers back; three long quoted sentences can pass the 4,000
+    characters a reader's own message may have, and the conversation must go on."""
+    answer = ("Officials said the bridge repairs, " + "and the detours around them, " * 150
+              + "would take a year. [1]")
+    assert 4_000 < len(answer) < 16_000
+    response = client.post("/v1/chat", json={"messages": [
+        {"role": "user", "content": BRIDGE}, {"role": "assistant", "content": answer},
+        {"role": "user", "content": WORTH}]})
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.parametrize(("body", "status", "says"), [
     ({"messages": [{"role": "assistant", "content": "hi"}]}, 400, "end messages with the user"),
     ({"messages": []}, 422, "messages"),
     ({"messages": [{"role": "user", "content": "   "}]}, 400, "question is empty"),
     ({"messages": [{"role": "user", "content": "x"}] * 51}, 422, "messages"),
     ({"messages": [{"role": "user", "content": "x" * 4_001}]}, 422, "content"),
+    ({"messages": [{"role": "assistant", "content": "x" * 16_001},
+                   {"role": "user", "content": "and?"}]}, 422, "content"),
     ({"messages": [{"role": "system", "content": "x"}]}, 422, "role"),
     ({"messages": [{"role": "user", "content": "hi"}], "conversation_id": "../etc"}, 400,
      "conversation_id"),
