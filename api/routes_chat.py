@@ -4,6 +4,7 @@ events. Composing an answer is CPU work and runs in the thread pool, never on th
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 
 import anyio
@@ -90,7 +91,7 @@ async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
             {"detail": f"too many questions from {_client(request)}: the limit is "
                        f"{request.app.state.rate_limiter.per_minute} a minute; ask again in "
                        f"{wait:g} seconds"},
-            status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+            status_code=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
     plan = chat.plan(body.to_messages(), body.conversation_id)
     if wants_stream(body, request):
         pause_s = newsqa.settings.stream_pause_ms / 1000

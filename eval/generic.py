@@ -23,6 +23,7 @@ from eval.datasets import (
     text_field,
     unique_question_ids,
 )
+from qa.ids import is_valid_article_id
 
 
 def load_generic(root: Path, corpus: Path, questions: Path, limit: int | None) -> Dataset:
@@ -46,8 +47,12 @@ def load_generic(root: Path, corpus: Path, questions: Path, limit: int | None) -
 
 def _generic_article(record: Record, where: str) -> EvalArticle:
     url = text_field(record, "url", where).strip() or None
+    article_id = text_field(record, "id", where, required=True)
+    if not is_valid_article_id(article_id):
+        raise DatasetError(f"{where}: article id {article_id!r} is not valid: use 1-128 letters, "
+                           "digits, '.', '_', ':' or '-', starting with a letter or digit")
     return EvalArticle(
-        id=text_field(record, "id", where, required=True),
+        id=article_id,
         title=text_field(record, "title", where).strip(),
         text=text_field(record, "text", where, required=True),
         url=url,

@@ -327,6 +327,13 @@ def test_too_many_questions_get_429_with_the_wait(demo: NewsQA) -> None:
     assert int(refused.headers["retry-after"]) >= 1
 
 
+def test_retry_after_is_never_shorter_than_the_wait(demo: NewsQA) -> None:
+    with make_client(demo, chat_rate_per_minute=2) as c:
+        c.app.state.rate_limiter.wait_s = lambda client: 2.5  # type: ignore[attr-defined]
+        refused = c.post("/v1/chat", json={"messages": [{"role": "user", "content": BRIDGE}]})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "3"
+
+
 def test_cors_allows_only_the_configured_origins(demo: NewsQA) -> None:
     preflight = {"Access-Control-Request-Method": "POST",
                  "Access-Control-Request-Headers": "content-type"}

@@ -163,6 +163,14 @@ def test_generic_gold_id_missing_from_corpus_is_an_error(tmp_path: Path) -> None
         load_dataset(root)
 
 
+@pytest.mark.parametrize("bad_id", ["news/2022/06/16/bridge", "storm elena", "-lead"])
+def test_generic_article_id_the_index_cannot_take_is_an_error(tmp_path: Path, bad_id: str) -> None:
+    root = _write_generic(tmp_path / "data", [{"id": bad_id, "title": "A", "text": "text"}],
+                          [{"id": "q", "question": "?", "answers": ["text"]}])
+    with pytest.raises(DatasetError, match=r"corpus\.jsonl:1.*is not valid: use 1-128 letters"):
+        load_dataset(root)
+
+
 def test_generic_duplicate_article_id_keeps_longest_text(tmp_path: Path) -> None:
     root = _write_generic(
         tmp_path / "data",
