@@ -37,7 +37,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed to call the API from a browser: a "
         "comma-separated list (or a JSON list), e.g. 'https://news.example,https://www.example'.")
     chat_rate_per_minute: int = Field(
-        30, ge=0, description="Chat questions one client may ask a minute (0: no limit).")
+        30, ge=0, description="Chat questions one client may ask a minute, on average, in bursts of up "
+        "to 10 (0: no limit).")
     stream_pause_ms: int = Field(
         30, ge=0, le=1000, description="Pause between the pieces of a streamed answer.")
     fusion_rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion's k.")
