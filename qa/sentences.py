@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr inc corp co ltd vs etc e.g i.e u.s u.k u.n gov sen rep gen "
-    "col lt sgt no fig jan feb mar apr jun jul aug sep sept oct nov dec mt ft a.m p.m".split())
+    "col lt sgt no fig jan feb mar apr jun jul aug sep sept oct nov dec mt ft a.m p.m "
+    "capt cmdr adm maj rev pres supt det insp dept approx est".split())
+_INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")  # "e.u", "a.i", "u.s.a": dotted initials
 _BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?:\[\d+\])*(?=\s+[\"“‘(\[*]*[A-Z0-9])")
 _LINE = re.compile(r"[^\n]+")
 _HEADING = re.compile(r"#{1,6}\s+\S")
@@ -31,7 +33,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     while word_start > 0 and (text[word_start - 1].isalpha() or text[word_start - 1] == "."):
         word_start -= 1
     word = text[word_start:dot].lower()
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    return (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+            or _INITIALS.fullmatch(word) is not None)
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:

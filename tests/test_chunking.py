@@ -56,3 +56,17 @@ def test_no_chunk_exceeds_the_real_model_limit(real_embedder) -> None:  # type: 
     for text in (sample, dense):
         for c in chunk_section(text, 200, fits):
             assert real_embedder.count_tokens(embed_text(title, c.heading, text[c.start:c.end])) <= limit
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("The E.U. Commission fined Northwind on Tuesday. Shares fell.",
+     ["The E.U. Commission fined Northwind on Tuesday.", "Shares fell."]),
+    ("It breached the new A.I. Act. Capt. Maria Lopez said 300 sailed. Dr. Ng agreed.",
+     ["It breached the new A.I. Act.", "Capt. Maria Lopez said 300 sailed.", "Dr. Ng agreed."]),
+    ("Prices rose 2.5 percent. The U.S.A. team won.",
+     ["Prices rose 2.5 percent.", "The U.S.A. team won."]),
+])
+def test_initials_and_titles_do_not_end_sentences(text: str, sentences: list[str]) -> None:
+    from qa.sentences import split_sentences
+
+    assert [text[s.start:s.end] for s in split_sentences(text)] == sentences
