@@ -149,6 +149,7 @@ _TIME_AFTER = re.compile(r"\s*(?:[ap]\.?m\b\.?|o'clock\b|GMT\b|UTC\b)", re.IGNOR
 _RANGE_GAP = re.compile(r"\s*[-–]\s*|\s+to\s+")
 _AND_GAP = re.compile(r"\s+and\s+")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
+_BY_BEFORE = re.compile(r"\bby\s+\S?$", re.IGNORECASE)
 _LOOKBACK = 40
 
 
@@ -293,8 +294,10 @@ def _join_ranges(text: str, raws: list[_Raw]) -> list[_Raw]:
 
 def _is_range(text: str, a: _Raw, b: _Raw) -> bool:
     gap = text[a.end : b.start]
-    if _RANGE_GAP.fullmatch(gap):
-        return True
+    if a.percent and not b.percent or a.kind == "money" and b.percent:
+        return False  # "rose 4% to $2.1 billion": a change, then a level ("3-4%" is a range)
+    if _RANGE_GAP.fullmatch(gap):  # but "rose by 250 to 1.1 million" is a change, then a level
+        return not (gap.strip() == "to" and _BY_BEFORE.search(text[max(0, a.start - 8) : a.start]))
     before = text[max(0, a.start - _LOOKBACK) : a.start]
     return _AND_GAP.fullmatch(gap) is not None and _BETWEEN_BEFORE.search(before) is not None
 

@@ -313,3 +313,14 @@ def test_any_text_gives_sorted_non_overlapping_figures_at_their_offsets(text: st
         assert f.surface and math.isfinite(f.value) and f.value >= 0
     for a, b in zip(figures, figures[1:], strict=False):
         assert a.end <= b.start
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("Revenue rose 4% to $2.1 billion in May.", [("4%", 4.0), ("$2.1 billion", 2.1e9)]),
+    ("Ridership rose by 250 to 1.1 million riders.", [("250", 250.0),
+                                                      ("1.1 million riders", 1.1e6)]),
+    ("Between 2 and 3 million people left.", [("2", 2e6), ("3 million people", 3e6)]),
+    ("Costs rose from 3% to 5% a year.", [("3%", 3.0), ("5% a year", 5.0)]),
+])
+def test_a_change_then_a_level_is_not_a_range(text: str, read: list[tuple[str, float]]) -> None:
+    assert [(f.surface, f.value) for f in extract_figures(text)] == read
