@@ -107,8 +107,9 @@ _MONTHS = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
 )
+# Not after a word and a hyphen ("COVID-19"), unless that word is a scale ("$10 million-$12 million").
 _CORE = re.compile(
-    r"(?<![\w.,:/])(?<![A-Za-z]-)"
+    r"(?<![\w.,:/])(?:(?<![A-Za-z]-)|(?<=illion-)|(?<=thousand-))"
     r"(?P<prefix>(?:US\$|\$|€|£|USD|EUR|GBP)\s?)?"
     r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
     r"(?![.,:/][0-9])"

@@ -324,3 +324,14 @@ def test_any_text_gives_sorted_non_overlapping_figures_at_their_offsets(text: st
 ])
 def test_a_change_then_a_level_is_not_a_range(text: str, read: list[tuple[str, float]]) -> None:
     assert [(f.surface, f.value) for f in extract_figures(text)] == read
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("It will cost $10 million-$12 million.", [("$10 million", 1e7, "USD"), ("$12 million", 1.2e7, "USD")]),
+    ("About 2 million-3 million commuters.", [("2 million", 2e6, None),
+                                               ("3 million commuters", 3e6, None)]),
+    ("COVID-19 cases and F-35 jets.", []),
+])
+def test_a_hyphen_after_a_scale_word_starts_the_second_end(
+        text: str, read: list[tuple[str, float, str | None]]) -> None:
+    assert [(f.surface, f.value, f.currency) for f in extract_figures(text)] == read
