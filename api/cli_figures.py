@@ -141,6 +141,6 @@ def bench_figures_command(
         chunks: Annotated[int, typer.Option(min=1000, help="Synthetic chunks to index.")] = 100_000,
         runs: Annotated[int, typer.Option(min=1, help="Timed look-ups per query.")] = 7) -> None:
     """Time figure look-ups over synthetic chunks' figures (median of several runs)."""
-    from qa.bench_figures import run_benchmark
+    from eval.bench_figures import run_benchmark
 
     run_benchmark(chunks, runs, log=typer.echo)

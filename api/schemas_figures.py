@@ -7,9 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.schemas import precision, stamp_iso
-from qa.changes import ArticleChanges, ChangedUpdate
-from qa.figures import Figure
-from qa.timeline import Appearance, FigureGroup, FigureTimeline, GroupValue, Revision
+from qa.figures.changes import ArticleChanges, ChangedUpdate
+from qa.figures.extract import Figure
+from qa.figures.timeline import Appearance, FigureGroup, FigureTimeline, GroupValue, Revision
 
 Precision = Literal["date", "second"]
 

@@ -16,7 +16,7 @@ from index.embed import Embedder
 from index.store import NewDoc
 from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
-from qa.figure_index import FIGURES, FigureIndex, figure_record
+from qa.figures.index import FIGURES, FigureIndex, figure_record
 from qa.ids import content_hash, is_valid_article_id
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
 

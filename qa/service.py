@@ -15,17 +15,17 @@ import numpy as np
 from index.collection import SEARCH_MODES, Collection, FusionSettings, SearchMode
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from qa.answer import AnswerSettings, compose_answer
-from qa.changes import ArticleChanges
 from qa.citations import quote_is_verbatim, verified
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
-from qa.figure_desk import FigureDesk
-from qa.figures import DEFAULT_REL_TOLERANCE
+from qa.figures.changes import ArticleChanges
+from qa.figures.desk import FigureDesk
+from qa.figures.extract import DEFAULT_REL_TOLERANCE
+from qa.figures.timeline import FigureTimeline, aware
 from qa.library import IngestResult, Library
 from qa.models import Answer, Article, Citation, Passage
 from qa.ranking import RecencySettings, rerank_by_recency
 from qa.settings import Settings
 from qa.sources import find_article_files, read_article_file
-from qa.timeline import FigureTimeline, aware
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.figures import Figure, extract_figures, figure_matches, parse_figure_query
+from qa.figures.extract import Figure, extract_figures, figure_matches, parse_figure_query
 
 B, M = 1_000_000_000, 1_000_000
 

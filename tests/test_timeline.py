@@ -19,11 +19,11 @@ from api.app import create_app
 from api.cli import app as cli
 from index.embed import HashingEmbedder
 from qa.errors import ArticleNotFound, InvalidQuestion
-from qa.figure_answers import first_appearance_topic
-from qa.figure_index import figure_record
+from qa.figures.answers import first_appearance_topic
+from qa.figures.index import figure_record
+from qa.figures.timeline import Appearance, FigureTimeline
 from qa.models import Article, Timestamp, Update
 from qa.service import NewsQA
-from qa.timeline import Appearance, FigureTimeline
 from tests.conftest import DEMO, SAMPLE_ID, require_sample
 
 DAY = datetime(2025, 10, 8, tzinfo=UTC)
@@ -374,6 +374,6 @@ def test_figure_records_in_an_old_layout_are_extracted_again(settings) -> None: 
      "17:40:56 -04:00 on 8 October 2025"),
 ])
 def test_times_in_answers_read_cleanly(moment: datetime, expected: str) -> None:
-    from qa.figure_answers import when_text
+    from qa.figures.answers import when_text
 
     assert when_text(Timestamp(moment)) == expected

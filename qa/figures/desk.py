@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from index.collection import Batch
-from qa.changes import ArticleChanges, article_changes
 from qa.errors import InvalidQuestion
-from qa.figure_answers import figure_answer, first_appearance_topic, topic_answer
-from qa.figure_index import FIGURES, figure_record, section_stamps
-from qa.figures import DEFAULT_REL_TOLERANCE, parse_figure_query
+from qa.figures.answers import figure_answer, first_appearance_topic, topic_answer
+from qa.figures.changes import ArticleChanges, article_changes
+from qa.figures.extract import DEFAULT_REL_TOLERANCE, parse_figure_query
+from qa.figures.index import FIGURES, figure_record, section_stamps
+from qa.figures.timeline import FigureTimeline, figure_timeline
+from qa.figures.topics import TOPIC_PASSAGES, topic_timeline
 from qa.library import Library
 from qa.models import Answer, Passage
-from qa.timeline import FigureTimeline, figure_timeline
-from qa.topics import TOPIC_PASSAGES, topic_timeline
 
 # (query, top_k, as_of) -> passages, as NewsQA.search retrieves them
 SearchFn = Callable[[str, int, datetime | None], list[Passage]]

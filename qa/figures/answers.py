@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from qa.figures.timeline import Appearance, FigureTimeline
 from qa.models import Answer, Citation, Timestamp
-from qa.timeline import Appearance, FigureTimeline
 
 _FIRST_QUESTION = re.compile(
     r"^\s*(?:when|at what time|what time|on what (?:date|day))\b.*\bfirst\b.*?"

@@ -1,4 +1,4 @@
-"""How fast a figure look-up is over many chunks: `python -m qa.bench_figures` or
+"""How fast a figure look-up is over many chunks: `python -m eval.bench_figures` or
 `newsqa bench-figures`.
 
 Writes synthetic articles (a body and four updates each; every section is one chunk of about
@@ -21,8 +21,8 @@ from typing import Any
 from index.collection import Collection
 from index.embed import HashingEmbedder
 from index.store import put_record
-from qa.figure_desk import FigureDesk
-from qa.figure_index import FIGURES, figure_record
+from qa.figures.desk import FigureDesk
+from qa.figures.index import FIGURES, figure_record
 from qa.ids import content_hash
 from qa.library import ARTICLES, SECTIONS, Library
 

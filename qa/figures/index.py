@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.figures import Figure, extract_figures
+from qa.figures.extract import Figure, extract_figures
 from qa.models import Timestamp
 from qa.sentences import Span, split_sentences
 

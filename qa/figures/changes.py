@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from qa.figure_index import FigureAt, FigureIndex, stamp_from_json
-from qa.figures import EXACT_REL_TOLERANCE, figure_matches
+from qa.figures.extract import EXACT_REL_TOLERANCE, figure_matches
+from qa.figures.index import FigureAt, FigureIndex, stamp_from_json
+from qa.figures.timeline import Appearance, Articles, SectionTexts, appearances
 from qa.models import Timestamp
-from qa.timeline import Appearance, Articles, SectionTexts, appearances
 
 
 @dataclass(frozen=True)

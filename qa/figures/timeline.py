@@ -1,7 +1,7 @@
 """Figure timelines: every appearance of a figure, oldest first, each quoted and timestamped.
 
 A look-up by number ("$28.7 billion") finds exact and approximate statements of it; a topic
-("ICE budget") is handled in qa/topics.py and comes back in the same shape, with its figures
+("ICE budget") is handled in qa/figures/topics.py and comes back in the same shape, with its figures
 grouped and revisions marked.
 """
 
@@ -14,8 +14,8 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from qa.errors import InvalidQuestion
-from qa.figure_index import FigureAt, FigureIndex
-from qa.figures import DEFAULT_REL_TOLERANCE, Figure, MatchKind, figure_matches
+from qa.figures.extract import DEFAULT_REL_TOLERANCE, Figure, MatchKind, figure_matches
+from qa.figures.index import FigureAt, FigureIndex
 from qa.models import Citation, SectionRef, Timestamp
 
 MAX_TOLERANCE = 0.5

@@ -29,10 +29,9 @@ from datetime import datetime
 
 from index.text import analyze
 from qa.errors import InvalidQuestion
-from qa.figure_index import FigureAt, FigureIndex, published_by, section_stamps, stamp_from_json
-from qa.figures import DEFAULT_REL_TOLERANCE, lemma
-from qa.models import Chunk, Passage
-from qa.timeline import (
+from qa.figures.extract import DEFAULT_REL_TOLERANCE, lemma
+from qa.figures.index import FigureAt, FigureIndex, published_by, section_stamps, stamp_from_json
+from qa.figures.timeline import (
     Appearance,
     Articles,
     FigureGroup,
@@ -42,6 +41,7 @@ from qa.timeline import (
     SectionTexts,
     appearances,
 )
+from qa.models import Chunk, Passage
 
 MAX_REVISION_RATIO = 2.0
 TOPIC_PASSAGES = 20

@@ -1,0 +1,1 @@
+"""Figures in news text: extracted, indexed, followed over time and answered."""
