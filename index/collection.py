@@ -1,56 +1,43 @@
-"""A searchable collection: SQLite as the source of truth, a vector index and a BM25 index
-derived from it, kept consistent across crashes.
+"""A searchable collection: the records store as the source of truth, a search engine derived
+from it (embedded FAISS + BM25, or Milvus), kept consistent across crashes.
 
 Knows texts, vectors, ids, times and metadata; nothing about news.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from index.fusion import reciprocal_rank_fusion
+from index.embedded import EmbeddedEngine, VectorFactory
+from index.engine import (
+    SEARCH_MODES,
+    CollectionMismatch,
+    FusionSettings,
+    Hit,
+    IndexedDoc,
+    Query,
+    SearchEngine,
+    SearchMode,
+    StoreStamp,
+)
 from index.keyword import KeywordIndex
 from index.store import NewDoc, Store, StoredDoc, delete_docs, insert_docs, put_record
-from index.vectors import FaissVectorIndex, VectorIndex
+from index.vectors import FaissVectorIndex
 
 log = logging.getLogger(__name__)
 
-SearchMode = Literal["dense", "bm25", "hybrid"]
-SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+__all__ = ["SEARCH_MODES", "Batch", "Collection", "CollectionMismatch", "FusionSettings", "Hit",
+           "SearchMode", "WriteResult", "open_engine"]
 
-VectorFactory = Callable[[int], VectorIndex]
-
-
-class CollectionMismatch(RuntimeError):
-    """The data directory was built with another embedding model or dimension."""
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: int
-    score: float
-    dense: float | None = None
-    keyword: float | None = None
-
-
-@dataclass
-class FusionSettings:
-    """How hybrid search merges its two rankings."""
-
-    rrf_k: float = 60.0
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    depth: int = 100  # candidates taken from each retriever before fusing
+DEFAULT_MILVUS_COLLECTION = "newsqa_chunks"
 
 
 @dataclass
@@ -78,32 +65,39 @@ class WriteResult:
     skipped_keys: list[str]
 
 
+def open_engine(directory: Path, dim: int, fusion: FusionSettings,
+                milvus_uri: str | None = None, milvus_collection: str = DEFAULT_MILVUS_COLLECTION,
+                vector_factory: VectorFactory = FaissVectorIndex,
+                keyword_factory: Callable[[], KeywordIndex] = KeywordIndex) -> SearchEngine:
+    """Milvus when a URI is given (a file path: Milvus Lite; http://host:port: a server),
+    else the embedded engine in `directory`."""
+    if milvus_uri:
+        from index.milvus import MilvusEngine
+
+        return MilvusEngine(milvus_uri, milvus_collection, dim, fusion)
+    return EmbeddedEngine(directory, dim, fusion, vector_factory, keyword_factory)
+
+
 class Collection:
     """Documents with vectors, searched densely, by keywords, or both fused."""
-
-    VECTORS_FILE = "vectors.faiss"
-    VECTORS_STAMP = "vectors.json"
 
     def __init__(self, directory: Path, embedder_name: str, dim: int,
                  vector_factory: VectorFactory = FaissVectorIndex,
                  keyword_factory: Callable[[], KeywordIndex] = KeywordIndex,
-                 fusion: FusionSettings | None = None) -> None:
+                 fusion: FusionSettings | None = None, milvus_uri: str | None = None,
+                 milvus_collection: str = DEFAULT_MILVUS_COLLECTION) -> None:
         self.directory = directory
         self.embedder_name = embedder_name
         self.dim = dim
         self.fusion = fusion or FusionSettings()
-        self._vector_factory = vector_factory
         self._lock = threading.RLock()
         directory.mkdir(parents=True, exist_ok=True)
         self.store = Store(directory / "newsqa.sqlite3")
         self._check_model()
-        self.keyword = keyword_factory()
-        self._times: dict[int, float | None] = {}
-        self._time_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._bulk_depth = 0
-        self._unsaved = False
-        self.vectors = self._load_vectors()
-        self._load_keyword_and_times()
+        self.engine = open_engine(directory, dim, self.fusion, milvus_uri, milvus_collection,
+                                  vector_factory, keyword_factory)
+        self.engine.sync(self._stamp(), self._documents)
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -120,52 +114,20 @@ class Collection:
                 f"{self.embedder_name!r} (dimension {self.dim}). Use another data directory "
                 "(--data-dir / NEWSQA_DATA_DIR) or configure the model it was built with.")
 
-    def _stamp(self) -> dict[str, int]:
-        return {"generation": self.store.generation(), "count": self.store.count()}
+    def _stamp(self) -> StoreStamp:
+        return StoreStamp(self.store.generation(), self.store.count())
 
-    def _load_vectors(self) -> VectorIndex:
-        path = self.directory / self.VECTORS_FILE
-        stamp_path = self.directory / self.VECTORS_STAMP
-        expected = self._stamp()
-        if self._vector_factory is FaissVectorIndex and path.exists() and stamp_path.exists():
-            try:  # a file cut short by a crash or a full disk is as good as stale
-                saved = json.loads(stamp_path.read_text())
-                if saved == expected:
-                    loaded = FaissVectorIndex.load(path)
-                    if len(loaded) == expected["count"] and loaded.dim == self.dim:
-                        return loaded
-            except (OSError, ValueError, RuntimeError) as exc:
-                saved = f"unreadable: {exc}"
-            log.warning("vector index in %s is stale (%s, store at %s); rebuilding it from "
-                        "the store", self.directory, saved, expected)
-        index: VectorIndex = self._vector_factory(self.dim)
-        for ids, _texts, _times, vectors in self.store.iter_all(with_vectors=True):
-            assert vectors is not None
-            index.add(ids, vectors)
-        self._save_vectors(index)
-        return index
-
-    def _save_vectors(self, index: VectorIndex) -> None:
-        index.save(self.directory / self.VECTORS_FILE)
-        stamp_path = self.directory / self.VECTORS_STAMP
-        tmp = stamp_path.with_name(stamp_path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as file:
-            file.write(json.dumps(self._stamp()))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, stamp_path)
-
-    def _load_keyword_and_times(self) -> None:
-        for ids, texts, times, _ in self.store.iter_all(with_vectors=False):
-            for doc_id, text, time in zip(ids.tolist(), texts, times, strict=True):
-                self.keyword.add(doc_id, text)
-                self._times[doc_id] = time
+    def _documents(self, with_vectors: bool) -> Iterator[list[IndexedDoc]]:
+        for ids, texts, times, vectors in self.store.iter_all(with_vectors=with_vectors):
+            yield [IndexedDoc(i, text, None if vectors is None else vectors[n], time)
+                   for n, (i, text, time) in enumerate(zip(ids.tolist(), texts, times, strict=True))]
 
     def close(self) -> None:
+        self.engine.close()
         self.store.close()
 
     def __len__(self) -> int:
-        return len(self._times)
+        return len(self.engine)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -174,6 +136,9 @@ class Collection:
 
         Documents whose key is already stored are skipped, so writing the same batch twice
         adds nothing; removals come first, so a batch can replace a document under its key.
+        The engine gets new documents before the store commits and loses removed ones after,
+        so it never lacks a stored document; what it holds beyond the store has no text to
+        answer from (readers `get` texts from the store) and is removed when it next opens.
         """
         for doc in batch.docs:
             if doc.vector.shape != (self.dim,):
@@ -191,42 +156,42 @@ class Collection:
                     seen.add(doc.key)
             removed = sorted({i for p in batch.remove_prefixes
                               for i in self.store.ids_with_key_prefix(p)})
-            with self.store.transaction() as conn:
-                delete_docs(conn, removed)
-                added = insert_docs(conn, fresh)
-                for collection, key, value in batch.records:
-                    put_record(conn, collection, key, value)
-            self._apply(fresh, added, removed)
+            added: list[int] = []
+            try:
+                with self.store.transaction() as conn:
+                    delete_docs(conn, removed)
+                    added = insert_docs(conn, fresh)
+                    for collection, key, value in batch.records:
+                        put_record(conn, collection, key, value)
+                    self.engine.upsert([IndexedDoc(i, d.search_text if d.search_text is not None
+                                                   else d.text, d.vector, d.time)
+                                        for i, d in zip(added, fresh, strict=True)])
+            except BaseException:
+                self._forget(added)
+                raise
+            self.engine.delete(removed)
+            if self._bulk_depth == 0:
+                self.engine.flush(self._stamp())
         skipped = [d.key for d in batch.docs if d.key in existing]
         return WriteResult(added, removed, skipped)
 
-    def _apply(self, docs: list[NewDoc], ids: list[int], removed: list[int]) -> None:
-        if removed:
-            self.vectors.remove(np.asarray(removed, dtype=np.int64))
-            for doc_id in removed:
-                self.keyword.remove(doc_id)
-                self._times.pop(doc_id, None)
-            self._time_arrays = None
-        if docs:
-            self.vectors.add(np.asarray(ids, dtype=np.int64), np.stack([d.vector for d in docs]))
-            for doc_id, doc in zip(ids, docs, strict=True):
-                self.keyword.add(doc_id, doc.search_text if doc.search_text is not None else doc.text)
-                self._times[doc_id] = doc.time
-        self._time_arrays = None
-        self._unsaved = True
-        if self._bulk_depth == 0:
-            self.flush()
+    def _forget(self, ids: list[int]) -> None:
+        """Take back from the engine what a failed transaction added, as far as it can."""
+        if not ids:
+            return
+        try:
+            self.engine.delete(ids)
+        except Exception:  # the rollback's error is the one to report; the next open repairs
+            log.exception("could not take back %d documents from the search engine", len(ids))
 
     def flush(self) -> None:
-        """Persist the vector index if it changed since the last save."""
+        """Make the engine's state durable (the embedded engine saves its vector index)."""
         with self._lock:
-            if self._unsaved:
-                self._save_vectors(self.vectors)
-                self._unsaved = False
+            self.engine.flush(self._stamp())
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Many writes, one vector-index save at the end. Each write is still atomic in the store;
+        """Many writes, one engine flush at the end. Each write is still atomic in the store;
         a crash inside leaves a stale index file, which the next start rebuilds from the store."""
         with self._lock:
             self._bulk_depth += 1
@@ -243,6 +208,10 @@ class Collection:
     def get(self, ids: list[int]) -> dict[int, StoredDoc]:
         return self.store.get(ids)
 
+    def ids(self) -> list[int]:
+        """Ids of the documents the engine holds, ascending."""
+        return [int(i) for i in self.engine.ids()]
+
     def similarities(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Inner product of `vector` with each stored document's vector (cosine for unit vectors)."""
         if not ids:
@@ -250,38 +219,15 @@ class Collection:
         stored = self.store.vectors(ids)
         return {i: float(np.dot(v, vector)) for i, v in stored.items()}
 
-    def ids_up_to(self, time_max: float) -> np.ndarray:
-        """Ids of documents whose time is known and not later than `time_max`, ascending."""
-        if self._time_arrays is None:
-            ids = np.fromiter(self._times.keys(), dtype=np.int64, count=len(self._times))
-            times = np.fromiter((np.nan if t is None else t for t in self._times.values()),
-                                dtype=np.float64, count=len(self._times))
-            order = np.argsort(ids)
-            self._time_arrays = (ids[order], times[order])
-        ids, times = self._time_arrays
-        return ids[times <= time_max]  # NaN (unknown time) compares False
+    def idf(self, term: str) -> float:
+        """BM25 idf of an analysed term over the collection (what weighs a question's words)."""
+        return self.engine.idf(term)
 
     def search(self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode = "hybrid",
                time_max: float | None = None) -> list[Hit]:
-        """The `k` best documents for `query` (text for BM25, `vector` for dense search)."""
-        with self._lock:
-            allowed = None if time_max is None else self.ids_up_to(time_max)
-            depth = k if mode != "hybrid" else max(k, self.fusion.depth)
-            dense = self._dense(vector, depth, allowed) if mode != "bm25" else []
-            keyword = self.keyword.search(query, depth, allowed) if mode != "dense" else []
-        if mode == "dense":
-            return [Hit(i, s, dense=s) for i, s in dense[:k]]
-        if mode == "bm25":
-            return [Hit(i, s, keyword=s) for i, s in keyword[:k]]
-        fused = reciprocal_rank_fusion([dense, keyword],
-                                       [self.fusion.dense_weight, self.fusion.keyword_weight],
-                                       k=self.fusion.rrf_k)
-        dense_scores, keyword_scores = dict(dense), dict(keyword)
-        return [Hit(i, s, dense=dense_scores.get(i), keyword=keyword_scores.get(i))
-                for i, s in fused[:k]]
-
-    def _dense(self, vector: np.ndarray | None, k: int,
-               allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        if vector is None:
+        """The `k` best documents for `query` (text for BM25, `vector` for dense search);
+        `time_max` keeps those whose time is known and not later."""
+        if mode != "bm25" and vector is None:
             raise ValueError("dense and hybrid search need a query vector")
-        return self.vectors.search(vector, k, allowed)
+        with self._lock:
+            return self.engine.search(Query(query, vector, k, mode, time_max))

@@ -69,7 +69,9 @@ class NewsQA:
                                          rrf_k=settings.fusion_rrf_k,
                                          dense_weight=settings.fusion_dense_weight,
                                          keyword_weight=settings.fusion_keyword_weight,
-                                         depth=settings.fusion_depth))
+                                         depth=settings.fusion_depth),
+                                     milvus_uri=settings.milvus_uri,
+                                     milvus_collection=settings.milvus_collection)
         self.library = Library(self.collection, self.embedder, settings.chunk_tokens,
                                settings.max_article_chars)
         self.answer_settings = answer_settings or AnswerSettings()
@@ -161,7 +163,7 @@ class NewsQA:
             return TimedAnswer(verified(from_figures, self._section_of),
                                (time.perf_counter() - started) * 1000)
         passages = self.search(search_for or text, top_k, mode, as_of)
-        answer = compose_answer(text, passages, self.collection.keyword.idf, self.answer_settings)
+        answer = compose_answer(text, passages, self.collection.idf, self.answer_settings)
         answer = verified(answer, self._section_of)
         return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     fusion_keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking.")
     fusion_depth: int = Field(100, ge=1, le=1000,
                               description="Candidates taken from each ranking before fusing.")
+    milvus_uri: str | None = Field(
+        None, description="Search on Milvus instead of the embedded FAISS + BM25: a local file "
+        "path runs Milvus Lite in this process, http://host:19530 talks to a Milvus server.")
+    milvus_collection: str = Field(
+        "newsqa_chunks", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
+        description="The Milvus collection this deployment's chunks live in.")
     recency_weight: float = Field(1.0, ge=0, description="Boost for text published just before "
                                   "the moment of asking (0: off).")
     recency_half_life_days: float = Field(30.0, gt=0, description="Days after which the recency "

@@ -168,7 +168,7 @@ def test_removing_by_key_prefix_is_exact(tmp_path: Path) -> None:
     collection.write(Batch(docs=[_doc(k, k) for k in keys]))
     removed = collection.write(Batch(remove_prefixes=["storm|"])).removed_ids
     assert removed == [1, 2]
-    left = sorted(doc.key for doc in collection.get(collection.keyword.ids().tolist()).values())
+    left = sorted(doc.key for doc in collection.get(collection.ids()).values())
     assert left == sorted(keys[2:])
     assert collection.store.ids_with_key_prefix("st_rm|") == [5]
     edge = "s\U0010ffff"
@@ -192,7 +192,7 @@ def test_a_batch_can_remove_and_add_back_the_same_key(tmp_path: Path) -> None:
     replace = Batch(docs=[_doc("art|body|0", "new text")], remove_prefixes=["art|body|"])
     result = collection.write(replace)
     assert len(result.added_ids) == 1 and result.removed_ids == [1] and result.skipped_keys == []
-    (doc,) = collection.get(collection.keyword.ids().tolist()).values()
+    (doc,) = collection.get(collection.ids()).values()
     assert doc.text == "new text" and collection.store.count() == 1
 
 
@@ -202,7 +202,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
     bad = Batch(docs=[_doc("b", "beta"), NewDoc("c", "gamma", np.zeros(3, dtype=np.float32))])
     with pytest.raises(ValueError, match="expected \\(4,\\)"):
         collection.write(bad)
-    assert collection.store.count() == 1 and len(collection.vectors) == 1
+    assert collection.store.count() == 1 and len(collection.engine.vectors) == 1
 
     class Boom(Exception):
         pass
@@ -218,7 +218,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(Exception):  # noqa: B017 - sqlite wraps the callback's error
         collection.write(batch)
     assert collection.store.count() == 1 and collection.store.get_record("things", "x") is None
-    assert len(collection.vectors) == 1 and len(collection.keyword) == 1
+    assert len(collection.engine.vectors) == 1 and len(collection.engine.keyword) == 1
 
 
 def test_a_crash_after_commit_is_repaired_at_start(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -229,9 +229,9 @@ def test_a_crash_after_commit_is_repaired_at_start(tmp_path: Path, monkeypatch) 
     collection.close()
     (tmp_path / "vectors.faiss").write_bytes(stale)  # as if killed before the index was saved
     reopened = Collection(tmp_path, "fake", 4)
-    assert len(reopened.vectors) == 3 == reopened.store.count()
-    assert {i for i, _ in reopened.vectors.search(np.ones(4, dtype=np.float32), 10)} == set(
-        reopened._times)
+    assert len(reopened.engine.vectors) == 3 == reopened.store.count()
+    assert {i for i, _ in reopened.engine.vectors.search(np.ones(4, dtype=np.float32), 10)} == set(
+        reopened.ids())
 
 
 @pytest.mark.parametrize(("name", "damage"), [
@@ -245,8 +245,8 @@ def test_a_damaged_index_file_is_rebuilt_at_start(tmp_path: Path, name: str, dam
     collection.close()
     (tmp_path / name).write_bytes(damage)
     reopened = Collection(tmp_path, "fake", 4)
-    assert len(reopened.vectors) == 2 == reopened.store.count()
-    assert len(reopened.vectors.search(np.ones(4, dtype=np.float32), 5)) == 2
+    assert len(reopened.engine.vectors) == 2 == reopened.store.count()
+    assert len(reopened.engine.vectors.search(np.ones(4, dtype=np.float32), 5)) == 2
     reopened.close()
 
 
@@ -261,7 +261,7 @@ def test_search_modes_and_time_filter(tmp_path: Path) -> None:
     collection.write(Batch(docs=[_doc("a", "bridge contract", time=100.0),
                                  _doc("b", "bridge lane", time=200.0),
                                  _doc("c", "storm power", time=None)]))
-    keys = {d.id: d.key for d in collection.get(list(collection._times)).values()}
+    keys = {d.id: d.key for d in collection.get(collection.ids()).values()}
     vector = np.ones(4, dtype=np.float32) / 2
     assert {keys[h.id] for h in collection.search("bridge", vector, 5, "bm25")} == {"a", "b"}
     assert {keys[h.id] for h in collection.search("bridge", vector, 5, "bm25", time_max=150)} == {"a"}

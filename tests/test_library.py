@@ -38,12 +38,12 @@ def test_ingesting_twice_adds_nothing(service: NewsQA) -> None:
 
 def test_a_new_update_is_added_without_touching_the_rest(service: NewsQA) -> None:
     service.ingest(ARTICLE)
-    before = set(service.collection._times)
+    before = set(service.collection.ids())
     later = dataclasses.replace(ARTICLE, updates=(*ARTICLE.updates, Update(
         _stamp(13), "Talks resume on Wednesday, the transport minister said.")))
     result = service.ingest(later)
     assert result.new_sections == 1 and result.new_chunks == 1
-    after = set(service.collection._times)
+    after = set(service.collection.ids())
     assert before < after and len(after - before) == 1
     stored = service.library.article("ferry-strike")
     assert [u.published_at.iso() for u in stored.updates][-1] == "2026-03-14T13:00:00+00:00"
@@ -65,7 +65,7 @@ def test_a_revised_update_replaces_its_old_text(service: NewsQA) -> None:
         ARTICLE.updates[1]))
     result = service.ingest(fixed)
     assert result.replaced_sections == 1
-    texts = [d.text for d in service.collection.get(list(service.collection._times)).values()]
+    texts = [d.text for d in service.collection.get(service.collection.ids()).values()]
     assert any("2,500 passengers" in t for t in texts)
     assert not any("2,000 passengers" in t for t in texts)
 

@@ -1,0 +1,139 @@
+"""The search seam: what a search engine must do for a Collection, whichever engine it is.
+
+The records store (SQLite or PostgreSQL) stays the source of truth for texts, metadata and
+vectors; an engine holds what searching needs (search text, vector, time) under the store's
+ids, and can always be brought back in line from the store. Two engines implement it: the
+embedded one (FAISS + in-memory BM25, fused by RRF) and Milvus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+SearchMode = Literal["dense", "bm25", "hybrid"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+
+
+@dataclass
+class FusionSettings:
+    """How hybrid search merges its two rankings."""
+
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    depth: int = 100  # candidates taken from each retriever before fusing
+
+
+@dataclass(frozen=True)
+class IndexedDoc:
+    """What an engine holds for one stored document: `text` is what keyword search indexes."""
+
+    id: int
+    text: str
+    vector: np.ndarray | None  # None only where the source was asked for no vectors
+    time: float | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search: `text` for BM25, `vector` for dense search, both for hybrid.
+
+    `time_max` keeps documents whose time is known and not later than it (a range the engine
+    applies while searching, not a filter on its results).
+    """
+
+    text: str
+    vector: np.ndarray | None
+    k: int
+    mode: SearchMode = "hybrid"
+    time_max: float | None = None
+
+
+@dataclass(frozen=True)
+class StoreStamp:
+    """The store's state an engine was last brought in line with."""
+
+    generation: int
+    count: int
+
+
+# The store's documents in id order, in batches, with their vectors or without (cheaper).
+DocSource = Callable[[bool], Iterator[list[IndexedDoc]]]
+
+
+class CollectionMismatch(RuntimeError):
+    """The data directory or the engine was built with another embedding model or dimension."""
+
+
+class SearchEngine(Protocol):
+    """Documents under the store's ids, searched densely, by keywords, or both fused."""
+
+    def __len__(self) -> int: ...
+
+    def ids(self) -> np.ndarray:
+        """Every id the engine holds, ascending."""
+        ...
+
+    def upsert(self, docs: Sequence[IndexedDoc]) -> None:
+        """Add `docs`, replacing any already held under the same id (writing twice adds nothing)."""
+        ...
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Remove these ids; an id not held is ignored."""
+        ...
+
+    def search(self, query: Query) -> list[Hit]:
+        """The `query.k` best documents, best first."""
+        ...
+
+    def idf(self, term: str) -> float:
+        """Lucene's BM25 idf of an analysed term over the held documents (0 when none has it)."""
+        ...
+
+    def sync(self, stamp: StoreStamp, source: DocSource) -> None:
+        """At open: bring the engine in line with the store, which is at `stamp`."""
+        ...
+
+    def flush(self, stamp: StoreStamp) -> None:
+        """Make what was written durable; the store is now at `stamp`."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def fuse(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], k: int,
+         fusion: FusionSettings) -> list[Hit]:
+    """Weighted reciprocal rank fusion of the two rankings, as `Hit`s with both scores."""
+    from index.fusion import reciprocal_rank_fusion
+
+    fused = reciprocal_rank_fusion([dense, keyword], [fusion.dense_weight, fusion.keyword_weight],
+                                   k=fusion.rrf_k)
+    dense_scores, keyword_scores = dict(dense), dict(keyword)
+    return [Hit(i, s, dense=dense_scores.get(i), keyword=keyword_scores.get(i)) for i, s in fused[:k]]
+
+
+def single(ranking: list[tuple[int, float]], mode: SearchMode) -> list[Hit]:
+    """Hits of a one-retriever search, with its score in the field it came from."""
+    if mode == "dense":
+        return [Hit(i, s, dense=s) for i, s in ranking]
+    return [Hit(i, s, keyword=s) for i, s in ranking]
+
+
+def vectors_of(docs: Sequence[IndexedDoc]) -> np.ndarray:
+    """The documents' vectors as one (n, dim) array."""
+    vectors = [d.vector for d in docs]
+    if any(v is None for v in vectors):
+        raise ValueError("an engine was given a document without its vector")
+    return np.stack([v for v in vectors if v is not None])

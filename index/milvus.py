@@ -1,0 +1,230 @@
+"""Milvus as the search engine (pymilvus `MilvusClient`): Milvus Lite from a file path, or a
+Milvus server from an http:// URI, with the same code.
+
+One Milvus collection holds, per stored document: its id, the search text as our analyzer's
+terms joined by spaces (a BM25 `Function` makes the sparse vector from it with a whitespace
+tokenizer, so Milvus scores exactly the terms the embedded BM25 scores), the dense vector and
+the time. Reads and writes are at Strong consistency: a correction is seen by the next search.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from index.engine import (
+    CollectionMismatch,
+    DocSource,
+    FusionSettings,
+    Hit,
+    IndexedDoc,
+    Query,
+    StoreStamp,
+    fuse,
+    single,
+    vectors_of,
+)
+from index.text import analyze
+
+log = logging.getLogger(__name__)
+
+# A time beyond any real one stands for "unknown": a window "time <= t" leaves it out, as the
+# embedded engine does; with no window every document is searched.
+UNKNOWN_TIME = 1.0e300
+MAX_TEXT_BYTES = 65_535  # Milvus's VARCHAR limit
+STRONG = "Strong"
+_BATCH = 1000
+# characters our analyzer never puts in a term, and that a LIKE pattern or a quoted string
+# would read as syntax: a term holding one is in no document
+_PATTERN_SYNTAX = frozenset('%_"\\ ')
+
+
+def analysed(text: str, analyzer: Callable[[str], list[str]] = analyze) -> str:
+    """The text Milvus indexes: our terms, space-separated, with a space at each end (so a
+    LIKE pattern '% term %' finds whole terms)."""
+    return f" {' '.join(analyzer(text))} "
+
+
+class MilvusEngine:
+    """A Milvus collection searched by `search` (dense, BM25) and `hybrid_search` (RRF)."""
+
+    def __init__(self, uri: str, collection: str, dim: int, fusion: FusionSettings | None = None,
+                 token: str = "", analyzer: Callable[[str], list[str]] = analyze) -> None:
+        from pymilvus import MilvusClient
+
+        self.uri = uri
+        self.name = collection
+        self.dim = dim
+        self.fusion = fusion or FusionSettings()
+        self.analyzer = analyzer
+        self._client: Any = MilvusClient(uri=uri, token=token)
+        if self._client.has_collection(collection):
+            self._check_dimension()
+        else:
+            self._create()
+        self._client.load_collection(collection)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def _create(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
+                         analyzer_params={"tokenizer": "whitespace"})
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
+        schema.add_field("time", DataType.DOUBLE)
+        schema.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
+                                     input_field_names=["text"], output_field_names=["sparse"]))
+        index = self._client.prepare_index_params()
+        index.add_index("dense", index_type="FLAT", metric_type="IP")  # exact, as FAISS Flat
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"bm25_k1": 1.2, "bm25_b": 0.75})
+        # no scalar index on time: Milvus Lite 2.5.1 has none (STL_SORT is refused); the window
+        # is then a scan of the time column inside Milvus, still applied before the top k
+        self._client.create_collection(self.name, schema=schema, index_params=index,
+                                       consistency_level=STRONG)
+
+    def _check_dimension(self) -> None:
+        fields = self._client.describe_collection(self.name)["fields"]
+        dims = [int(f["params"]["dim"]) for f in fields if f["name"] == "dense"]
+        if dims != [self.dim]:
+            raise CollectionMismatch(
+                f"the Milvus collection {self.name!r} at {self.uri} holds vectors of dimension "
+                f"{dims[0] if dims else 'none'}, but the configured model has {self.dim}. Use "
+                "another collection (NEWSQA_MILVUS_COLLECTION) or the model it was built with.")
+
+    def sync(self, stamp: StoreStamp, source: DocSource) -> None:
+        """Add what the store has and Milvus lacks (a crash between Milvus and the store's
+        commit, or Milvus Lite killed before it persisted); remove what the store no longer
+        has. Ids above the store's highest are left alone: a writer may be committing them."""
+        held = set(self.ids().tolist())
+        stored = {d.id for docs in source(False) for d in docs}
+        missing = stored - held
+        if missing:
+            for docs in source(True):
+                self.upsert([d for d in docs if d.id in missing])
+        newest = max(stored, default=0)
+        orphans = sorted(i for i in held - stored if i <= newest)
+        self.delete(orphans)
+        if missing or orphans:
+            log.warning("Milvus collection %r was out of line with the store (at generation %d): "
+                        "added %d documents, removed %d", self.name, stamp.generation,
+                        len(missing), len(orphans))
+
+    def flush(self, stamp: StoreStamp) -> None:
+        """Nothing to do: Milvus acknowledges a write once it is durable in its own log."""
+
+    def close(self) -> None:
+        self._client.close()
+
+    def drop(self) -> None:
+        """Remove the whole collection (tests, and re-creating it for another model)."""
+        self._client.drop_collection(self.name)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def upsert(self, docs: Sequence[IndexedDoc]) -> None:
+        for start in range(0, len(docs), _BATCH):
+            part = docs[start:start + _BATCH]
+            vectors = vectors_of(part).astype(np.float32)
+            rows = [{"id": d.id, "text": self._text(d), "dense": vector,
+                     "time": UNKNOWN_TIME if d.time is None else float(d.time)}
+                    for d, vector in zip(part, vectors, strict=True)]
+            self._client.upsert(self.name, rows)
+
+    def _text(self, doc: IndexedDoc) -> str:
+        text = analysed(doc.text, self.analyzer)
+        if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise ValueError(f"document {doc.id} has {len(text.encode('utf-8')):,} bytes of search "
+                             f"terms, over Milvus's limit of {MAX_TEXT_BYTES:,}; use smaller chunks "
+                             "(NEWSQA_CHUNK_TOKENS)")
+        return text
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            part = [int(i) for i in ids[start:start + _BATCH]]
+            self._client.delete(self.name, filter=f"id in {part}")
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._count("")
+
+    def _count(self, expression: str) -> int:
+        rows = self._client.query(self.name, filter=expression, output_fields=["count(*)"],
+                                  consistency_level=STRONG)
+        return int(rows[0]["count(*)"])
+
+    def ids(self) -> np.ndarray:
+        iterator = self._client.query_iterator(self.name, batch_size=_BATCH * 10, filter="",
+                                               output_fields=["id"], consistency_level=STRONG)
+        found: list[int] = []
+        try:
+            while rows := iterator.next():
+                found.extend(int(r["id"]) for r in rows)
+        finally:
+            iterator.close()
+        return np.sort(np.asarray(found, dtype=np.int64))
+
+    def search(self, query: Query) -> list[Hit]:
+        window = "" if query.time_max is None else f"time <= {float(query.time_max)!r}"
+        terms = " ".join(self.analyzer(query.text))
+        if query.mode == "bm25":
+            return single(self._keyword(terms, query.k, window), "bm25")
+        if query.vector is None:
+            raise ValueError("dense and hybrid search need a query vector")
+        vector = np.asarray(query.vector, dtype=np.float32)
+        if query.mode == "dense":
+            return single(self._dense(vector, query.k, window), "dense")
+        depth = max(query.k, self.fusion.depth)
+        if self._server_fusion() and terms:
+            return self._hybrid(vector, terms, query.k, depth, window)
+        return fuse(self._dense(vector, depth, window), self._keyword(terms, depth, window),
+                    query.k, self.fusion)
+
+    def _server_fusion(self) -> bool:
+        """Milvus's RRFRanker fuses unweighted, with an integer k: used when the settings ask
+        for exactly that; weighted fusion is done here over Milvus's two rankings."""
+        f = self.fusion
+        return f.dense_weight == f.keyword_weight > 0 and float(f.rrf_k).is_integer()
+
+    def _dense(self, vector: np.ndarray, k: int, window: str) -> list[tuple[int, float]]:
+        result = self._client.search(self.name, data=[vector], anns_field="dense", limit=k,
+                                     filter=window, search_params={"metric_type": "IP"},
+                                     consistency_level=STRONG)
+        return [(int(h["id"]), float(h["distance"])) for h in result[0]]
+
+    def _keyword(self, terms: str, k: int, window: str) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        result = self._client.search(self.name, data=[terms], anns_field="sparse", limit=k,
+                                     filter=window, search_params={"metric_type": "BM25"},
+                                     consistency_level=STRONG)
+        return [(int(h["id"]), float(h["distance"])) for h in result[0] if h["distance"] > 0]
+
+    def _hybrid(self, vector: np.ndarray, terms: str, k: int, depth: int,
+                window: str) -> list[Hit]:
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        requests = [AnnSearchRequest(data=[vector], anns_field="dense", limit=depth,
+                                     param={"metric_type": "IP"}, expr=window),
+                    AnnSearchRequest(data=[terms], anns_field="sparse", limit=depth,
+                                     param={"metric_type": "BM25"}, expr=window)]
+        result = self._client.hybrid_search(self.name, requests, ranker=RRFRanker(int(self.fusion.rrf_k)),
+                                            limit=k, consistency_level=STRONG)
+        return [Hit(int(h["id"]), float(h["distance"])) for h in result[0]]
+
+    def idf(self, term: str) -> float:
+        """From two counts: all documents, and those holding the term (a LIKE on the stored
+        terms: Milvus Lite 2.5.1 refuses TEXT_MATCH, measured here)."""
+        if not term or _PATTERN_SYNTAX.intersection(term):
+            return 0.0
+        n_docs = len(self)
+        df = self._count(f'text like "% {term} %"') if n_docs else 0
+        return float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) if df else 0.0
