@@ -72,7 +72,7 @@ def print_figures(r: FiguresResponse) -> None:
                        f"{rev.new.stated} [{rev.new.marker}] at "
                        f"{_when(rev.new.timestamp, rev.new.timestamp_precision)}")
     if not r.appearances:
-        typer.echo("No figure found; try another wording, a topic, or a later --as-of.")
+        typer.echo(r.note or "No figure found; try another wording, a topic, or a later --as-of.")
     _print_appearances(r.appearances)
 
 

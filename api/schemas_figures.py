@@ -135,6 +135,8 @@ class FiguresResponse(BaseModel):
     appearances: list[AppearanceOut]
     groups: list[GroupOut]
     revisions: list[RevisionOut]
+    note: str | None = Field(None, description="Why a topic look-up found no figure, in a sentence "
+                             "(no passage is about the topic, or none states a figure about it).")
     took_ms: float
 
     @classmethod
@@ -147,7 +149,8 @@ class FiguresResponse(BaseModel):
                    last_seen_precision=precision(t.last_seen),
                    appearances=[AppearanceOut.of(a) for a in t.appearances],
                    groups=[GroupOut.of(g) for g in t.groups],
-                   revisions=[RevisionOut.of(r) for r in t.revisions], took_ms=round(took_ms, 2))
+                   revisions=[RevisionOut.of(r) for r in t.revisions], note=t.note,
+                   took_ms=round(took_ms, 2))
 
 
 class ChangedUpdateOut(BaseModel):

@@ -95,6 +95,11 @@ def _unknown(timeline: FigureTimeline) -> Answer:
                   f"{timeline.tolerance:.0%}, so I cannot say when it first appeared.", True)
 
 
+def no_figure(timeline: FigureTimeline) -> Answer:
+    """"Not in the coverage", in the words of the topic look-up's note."""
+    return Answer(timeline.note or f"The coverage has no figure about “{timeline.query}”.", True)
+
+
 def figure_answer(timeline: FigureTimeline) -> Answer:
     """When the asked-for figure first appeared, first among the updates when the body's time is
     only a date, and the approximate forms that came before it."""
@@ -154,10 +159,11 @@ def _approximate_forms(w: _Writer, shown: tuple[Appearance, ...], reference: App
 
 
 def topic_answer(timeline: FigureTimeline) -> Answer | None:
-    """The first figure of the group most about the topic, and how it was revised; None when
-    no figure is about the topic."""
+    """The first figure of the group most about the topic, and how it was revised. When no
+    article names the topic, an abstention saying so; None when one does but states no figure
+    about it (the ordinary answer path then quotes the passages)."""
     if not timeline.groups:
-        return None
+        return None if timeline.covered else no_figure(timeline)
     group = timeline.groups[0]
     markers = group.values[0].markers
     first = next(a for a in timeline.appearances if a.marker == markers[0])

@@ -109,6 +109,8 @@ class FigureTimeline:
     appearances: tuple[Appearance, ...]
     groups: tuple[FigureGroup, ...] = ()
     revisions: tuple[Revision, ...] = ()
+    note: str | None = None  # why a topic look-up found nothing, in a sentence
+    covered: bool = True  # whether some article names the topic's whole subject
 
     @property
     def first_seen(self) -> Timestamp | None:

@@ -2,15 +2,17 @@
 
 Choices, so a reader need not reverse-engineer them:
 - Retrieval picks the articles: of those the topic's passages come from, the ones whose text
-  (title and sections up to `as_of`) holds the most of the topic's terms.
-- Sentences pick the figures: a figure is about the topic when the sentence stating it, or the
-  heading above it, shares a term (stemmed) with the topic.
+  (title and sections up to `as_of`) names the whole subject (qa/figures/subject.py). None: the
+  timeline is empty and its `note` says why.
+- The figure's own words pick the figures: it counts when the clause stating it names the
+  subject, or, in a story whose title names the subject, when its sentence or heading holds the
+  topic's kind word ("budget"); see qa/figures/subject.py.
 - A group is one kind of figure for one thing in one article: amounts in one currency, a
   percentage, or counts of one noun at one rate ("customers", "arrests per day"). A count with
   no noun of its own ("revised to 3,100") takes the nearest noun of its sentence that the
-  article also counts ("households"). Once a counted noun is about the topic, all its counts in
-  the article are listed, so an earlier value is never lost to a sentence that words it
-  differently. A count that names nothing ("voted 7-2") is left out: it has no group.
+  article also counts ("households"); such a count ("up from 8,000") is listed when another
+  figure of its sentence counts for the topic. A count that names nothing ("voted 7-2") is left
+  out: it has no group.
 - A revision is a new value in a group, stated in a later section than an earlier value of the
   group that it differs from by more than the match tolerance (5%) but by at most a factor of
   2 (a bigger change is taken as a different thing). Two values stated in one sentence are
@@ -31,6 +33,7 @@ from index.text import analyze
 from qa.errors import InvalidQuestion
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, lemma
 from qa.figures.index import FigureAt, FigureIndex, published_by, section_stamps, stamp_from_json
+from qa.figures.subject import MONEY_TERMS, PERCENT_TERMS, Topic, figure_is_about, topic_of
 from qa.figures.timeline import (
     Appearance,
     Articles,
@@ -50,10 +53,6 @@ _REVISION_CUE = re.compile(
     r"\b(?:up|down)\s+from\b|\brevis(?:ed|ion|ing)\b|\bpreviously\b|\binstead of\b|\brather than\b"
     r"|\b(?:rose|risen|fell|fallen|increased|decreased|raised|lowered|cut|climbed|dropped|jumped"
     r"|grew|grown|surged|swelled)\s+from\b", re.IGNORECASE)
-_MONEY_TERMS = frozenset(analyze(
-    "cost costs budget price funding fund spend spending contract worth fee fine deal salary "
-    "revenue money pay payment grant loan bill expense investment allocation dollars"))
-_PERCENT_TERMS = frozenset(analyze("percent percentage share proportion rate"))
 _WORD = re.compile(r"[A-Za-z]+")
 
 GroupKey = tuple[str, str, str | None, str | None, str | None]  # article, kind, currency, noun, rate
@@ -85,34 +84,45 @@ def sid_of(articles: Articles, chunk: Chunk) -> str:
 def topic_timeline(index: FigureIndex, articles: Articles, topic: str, passages: Sequence[Passage],
                    as_of: datetime | None = None) -> FigureTimeline:
     """The figures about `topic` in the articles its `passages` come from, grouped."""
-    terms = frozenset(analyze(topic))
-    if not terms:
+    about = topic_of(topic)
+    if not about.terms:
         raise InvalidQuestion(f"the topic {topic!r} has no words to look for; name a figure "
                               "(\"$28.7 billion\") or a subject (\"ICE budget\")")
     texts = SectionTexts(articles)
     items: list[_Item] = []
-    for article_id in _best_articles(articles, texts, terms, passages, as_of):
-        items += _article_items(index, texts, article_id, terms, as_of)
+    chosen = _best_articles(articles, texts, about, passages, as_of)
+    for article_id in chosen:
+        items += _article_items(index, articles, texts, article_id, about, as_of)
     items.sort(key=lambda item: item.figure.order_key())
     labels = [_label(item.key) for item in items]
     shown = appearances([i.figure for i in items], texts, groups=labels)
-    groups, revisions = _groups(items, shown, terms)
-    return FigureTimeline(topic, None, as_of, DEFAULT_REL_TOLERANCE, shown, groups, revisions)
+    groups, revisions = _groups(items, shown, about.terms)
+    return FigureTimeline(topic, None, as_of, DEFAULT_REL_TOLERANCE, shown, groups, revisions,
+                          note=_empty_note(topic, bool(chosen), as_of) if not shown else None,
+                          covered=bool(chosen))
+
+
+def _empty_note(topic: str, covered: bool, as_of: datetime | None) -> str:
+    by = "" if as_of is None else f" published by {as_of.isoformat()}"
+    name = " ".join(topic.split())
+    if covered:
+        return (f"The coverage{by} mentions “{name}” but states no figure about it; ask about it "
+                "in plain words for the passages.")
+    return f"No passage of the coverage{by} is about “{name}”, so there is no figure about it."
 
 
 # -- choosing articles and figures ---------------------------------------------------------
 
 
-def _best_articles(articles: Articles, texts: SectionTexts, terms: frozenset[str],
+def _best_articles(articles: Articles, texts: SectionTexts, topic: Topic,
                    passages: Sequence[Passage], as_of: datetime | None) -> list[str]:
-    """Articles of `passages` holding the most topic terms, in retrieval order."""
-    coverage: dict[str, int] = {}
+    """Articles of `passages` that name the whole subject, in retrieval order."""
+    seen: list[str] = []
     for passage in passages:
         article_id = passage.chunk.article_id
-        if article_id not in coverage:
-            coverage[article_id] = len(terms & _article_terms(articles, texts, article_id, as_of))
-    best = max(coverage.values(), default=0)
-    return [a for a, n in coverage.items() if n == best and n > 0]
+        if article_id not in seen:
+            seen.append(article_id)
+    return [a for a in seen if topic.covered_by(_article_terms(articles, texts, a, as_of))]
 
 
 def _article_terms(articles: Articles, texts: SectionTexts, article_id: str,
@@ -126,18 +136,31 @@ def _article_terms(articles: Articles, texts: SectionTexts, article_id: str,
     return found
 
 
-def _article_items(index: FigureIndex, texts: SectionTexts, article_id: str, terms: frozenset[str],
-                   as_of: datetime | None) -> list[_Item]:
+def _article_items(index: FigureIndex, articles: Articles, texts: SectionTexts, article_id: str,
+                   topic: Topic, as_of: datetime | None) -> list[_Item]:
     figures = [f for f in index.article(article_id) if f.published_by(as_of)]
     nouns = {f.noun for f in figures if f.kind == "count" and f.noun}
-    items = []
+    title_terms = set(analyze(articles.record(article_id)["title"]))
+    mates: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for f in figures:
+        mates[(f.sid, f.quote_start)].append(f.start - f.quote_start)
+    items: list[_Item] = []
+    direct: set[int] = set()
     for f in figures:
         quote = texts.quote(f)
         words = set(analyze(f"{quote}\n{f.heading or ''}"))
         noun = f.noun if f.noun or f.kind != "count" else _inferred_noun(f, quote, nouns)
-        items.append(_Item(f, noun, quote, len(terms & words) / len(terms)))
-    about = {item.key for item in items if item.overlap > 0 and item.key[3] is not None}
-    return [item for item in items if (item.overlap > 0 or item.key in about)
+        item = _Item(f, noun, quote, len(topic.terms & words) / len(topic.terms))
+        at = f.start - f.quote_start
+        others = [o for o in mates[(f.sid, f.quote_start)] if o != at]
+        if figure_is_about(topic, f.kind, quote, at, f.heading, title_terms, others):
+            direct.add(len(items))
+        items.append(item)
+    about = {items[i].key for i in direct if items[i].key[3] is not None}
+    sentences = {(items[i].figure.sid, items[i].figure.quote_start) for i in direct}
+    return [item for i, item in enumerate(items)
+            if (i in direct or item.key in about and item.figure.noun is None
+                and (item.figure.sid, item.figure.quote_start) in sentences)
             and (item.figure.kind != "count" or item.noun is not None)]
 
 
@@ -193,8 +216,8 @@ def _group_score(key: GroupKey, items: list[_Item], terms: frozenset[str]) -> fl
     """How squarely a group is about the topic: its noun or kind named, then term overlap."""
     _, kind, _, noun, _ = key
     named = (noun is not None and bool(set(analyze(noun)) & terms)
-             or kind == "money" and bool(terms & _MONEY_TERMS)
-             or kind == "percent" and bool(terms & _PERCENT_TERMS))
+             or kind == "money" and bool(terms & MONEY_TERMS)
+             or kind == "percent" and bool(terms & PERCENT_TERMS))
     return (2.0 if named else 0.0) + max(item.overlap for item in items)
 
 
