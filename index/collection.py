@@ -30,7 +30,7 @@ from index.engine import (
 )
 from index.keyword import KeywordIndex
 from index.store import NewDoc, Store, StoredDoc, delete_docs, insert_docs, put_record
-from index.vectors import FaissVectorIndex
+from index.vectors import vector_index_for
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class WriteResult:
 
 def open_engine(directory: Path, dim: int, fusion: FusionSettings,
                 milvus_uri: str | None = None, milvus_collection: str = DEFAULT_MILVUS_COLLECTION,
-                vector_factory: VectorFactory = FaissVectorIndex,
+                vector_factory: VectorFactory = vector_index_for,
                 keyword_factory: Callable[[], KeywordIndex] = KeywordIndex) -> SearchEngine:
     """Milvus when a URI is given (a file path: Milvus Lite; http://host:port: a server),
     else the embedded engine in `directory`."""
@@ -82,7 +82,7 @@ class Collection:
     """Documents with vectors, searched densely, by keywords, or both fused."""
 
     def __init__(self, directory: Path, embedder_name: str, dim: int,
-                 vector_factory: VectorFactory = FaissVectorIndex,
+                 vector_factory: VectorFactory = vector_index_for,
                  keyword_factory: Callable[[], KeywordIndex] = KeywordIndex,
                  fusion: FusionSettings | None = None, milvus_uri: str | None = None,
                  milvus_collection: str = DEFAULT_MILVUS_COLLECTION) -> None:
@@ -117,8 +117,10 @@ class Collection:
     def _stamp(self) -> StoreStamp:
         return StoreStamp(self.store.generation(), self.store.count())
 
-    def _documents(self, with_vectors: bool) -> Iterator[list[IndexedDoc]]:
-        for ids, texts, times, vectors in self.store.iter_all(with_vectors=with_vectors):
+    def _documents(self, with_vectors: bool, after_id: int = 0,
+                   with_texts: bool = True) -> Iterator[list[IndexedDoc]]:
+        for ids, texts, times, vectors in self.store.iter_all(
+                with_vectors=with_vectors, with_texts=with_texts, after_id=after_id):
             yield [IndexedDoc(i, text, None if vectors is None else vectors[n], time)
                    for n, (i, text, time) in enumerate(zip(ids.tolist(), texts, times, strict=True))]
 
@@ -192,7 +194,7 @@ class Collection:
     @contextmanager
     def bulk(self) -> Iterator[None]:
         """Many writes, one engine flush at the end. Each write is still atomic in the store;
-        a crash inside leaves a stale index file, which the next start rebuilds from the store."""
+        a crash inside leaves stale index files, which the next start brings up to the store."""
         with self._lock:
             self._bulk_depth += 1
         try:

@@ -1,8 +1,10 @@
-"""The embedded search engine: a FAISS file in the data directory, BM25 in memory, fused by RRF.
+"""The embedded search engine: a FAISS file and a BM25 file in the data directory, fused by RRF.
 
-No server: the vector index is saved next to the store with the store stamp it reflects, and
-rebuilt from the store at open when the two disagree (a crash between commit and save, or a
-file cut short); the BM25 index and the time column are rebuilt in memory at every open.
+No server. Both indexes are saved beside the store (every `SAVE_EVERY` changed documents or 1%
+of them, at the end of a bulk load, and on close) and loaded at open, then brought up to the
+store: rows added since the save are added, rows deleted since are removed (the store never
+reuses a row id). A file that is missing, cut short, built by another analyzer or of another
+kind than the collection's size calls for is rebuilt from the store.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from index.engine import (
     vectors_of,
 )
 from index.keyword import KeywordIndex
-from index.vectors import FaissVectorIndex, VectorIndex
+from index.times import TimeColumn
+from index.vectors import FaissVectorIndex, IvfVectorIndex, VectorIndex, index_kind, vector_index_for
 
 log = logging.getLogger(__name__)
 
-VectorFactory = Callable[[int], VectorIndex]
+VectorFactory = Callable[[int, int], VectorIndex]  # (dimension, vectors to hold) -> index
 
 
 class EmbeddedEngine:
@@ -40,78 +43,138 @@ class EmbeddedEngine:
 
     VECTORS_FILE = "vectors.faiss"
     VECTORS_STAMP = "vectors.json"
+    KEYWORD_FILE = "keyword.npz"
+    SAVE_EVERY = 2_000
 
     def __init__(self, directory: Path, dim: int, fusion: FusionSettings | None = None,
-                 vector_factory: VectorFactory = FaissVectorIndex,
+                 vector_factory: VectorFactory = vector_index_for,
                  keyword_factory: Callable[[], KeywordIndex] = KeywordIndex) -> None:
         self.directory = directory
         self.dim = dim
         self.fusion = fusion or FusionSettings()
         self._vector_factory = vector_factory
-        self.vectors: VectorIndex = vector_factory(dim)
+        self._keyword_factory = keyword_factory
+        self.vectors: VectorIndex = vector_factory(dim, 0)
         self.keyword = keyword_factory()
-        self._times: dict[int, float | None] = {}
-        self._time_arrays: tuple[np.ndarray, np.ndarray] | None = None
-        self._unsaved = False
+        self._times = TimeColumn()
+        self._unsaved = 0
+        self._stamp: StoreStamp | None = None
 
     def __len__(self) -> int:
         return len(self._times)
 
     def ids(self) -> np.ndarray:
-        return np.sort(np.fromiter(self._times.keys(), dtype=np.int64, count=len(self._times)))
+        return self._times.ids()
 
     # -- opening ----------------------------------------------------------------------------
 
     def sync(self, stamp: StoreStamp, source: DocSource) -> None:
-        loaded = self._load_vectors(stamp)
-        for docs in source(loaded is None):
-            for doc in docs:
-                self.keyword.add(doc.id, doc.text)
-                self._times[doc.id] = doc.time
-            if loaded is None and docs:
-                self.vectors.add(np.asarray([d.id for d in docs], dtype=np.int64), vectors_of(docs))
-        if loaded is not None:
-            self.vectors = loaded
-        else:
-            self._save_vectors(stamp)
+        self._stamp = stamp
+        for docs in source(False, with_texts=False):
+            self._times.add([d.id for d in docs], [d.time for d in docs])
+        store_ids = self._times.ids()
+        self.vectors = self._open_vectors(store_ids, source)
+        self.keyword = self._open_keyword(store_ids, source)
+        if self._unsaved:
+            self.flush(stamp)
 
-    def _load_vectors(self, stamp: StoreStamp) -> VectorIndex | None:
+    def _open_vectors(self, store_ids: np.ndarray, source: DocSource) -> VectorIndex:
         path = self.directory / self.VECTORS_FILE
-        stamp_path = self.directory / self.VECTORS_STAMP
-        expected = {"generation": stamp.generation, "count": stamp.count}
-        if self._vector_factory is not FaissVectorIndex or not path.exists() \
-                or not stamp_path.exists():
-            return None
-        try:  # a file cut short by a crash or a full disk is as good as stale
-            saved = json.loads(stamp_path.read_text())
-            if saved == expected:
+        wanted = self._vector_factory(self.dim, len(store_ids))
+        if path.exists():
+            try:  # a file cut short by a crash or a full disk is as good as missing
                 loaded = FaissVectorIndex.load(path)
-                if len(loaded) == stamp.count and loaded.dim == self.dim:
+                if loaded.dim == self.dim and index_kind(loaded) == index_kind(wanted):
+                    held = loaded.ids()
+                    gone = np.setdiff1d(held, store_ids)
+                    loaded.remove(gone)
+                    added = 0
+                    for docs in source(True, after_id=int(held.max()) if len(held) else 0,
+                                       with_texts=False):
+                        loaded.add(np.asarray([d.id for d in docs], dtype=np.int64), vectors_of(docs))
+                        added += len(docs)
+                    self._unsaved += len(gone) + added
                     return loaded
-        except (OSError, ValueError, RuntimeError) as exc:
-            saved = f"unreadable: {exc}"
-        log.warning("vector index in %s is stale (%s, store at %s); rebuilding it from "
-                    "the store", self.directory, saved, expected)
-        return None
+                reason = f"a {index_kind(loaded)} index of dimension {loaded.dim}"
+            except (OSError, ValueError, RuntimeError) as exc:
+                reason = f"unreadable: {exc}"
+            log.warning("vector index in %s is %s; building a %s index of %d vectors from the "
+                        "store", self.directory, reason, index_kind(wanted), len(store_ids))
+        self._build_vectors(wanted, len(store_ids), source)
+        return wanted
 
-    def _save_vectors(self, stamp: StoreStamp) -> None:
+    def _build_vectors(self, index: VectorIndex, count: int, source: DocSource) -> None:
+        self._unsaved += max(count, 1)
+        if not isinstance(index, IvfVectorIndex):
+            for docs in source(True, with_texts=False):
+                index.add(np.asarray([d.id for d in docs], dtype=np.int64), vectors_of(docs))
+            return
+        # the cells are placed by k-means on a sample of all vectors, so hold them once
+        ids = np.empty(count, dtype=np.int64)
+        matrix = np.empty((count, self.dim), dtype=np.float32)
+        filled = 0
+        for docs in source(True, with_texts=False):
+            ids[filled:filled + len(docs)] = [d.id for d in docs]
+            matrix[filled:filled + len(docs)] = vectors_of(docs)
+            filled += len(docs)
+        sample = np.random.default_rng(0).choice(filled, min(filled, index.train_size()), replace=False)
+        index.train(matrix[np.sort(sample)])
+        for start in range(0, filled, 65_536):
+            index.add(ids[start:start + 65_536], matrix[start:start + 65_536])
+
+    def _open_keyword(self, store_ids: np.ndarray, source: DocSource) -> KeywordIndex:
+        path = self.directory / self.KEYWORD_FILE
+        fresh = self._keyword_factory()
+        if path.exists():
+            try:
+                loaded = KeywordIndex.load(path, fresh.analyzer)
+                if loaded.same_settings(fresh):
+                    gone = np.setdiff1d(loaded.live_ids(), store_ids)
+                    for doc_id in gone.tolist():
+                        loaded.remove(doc_id)
+                    held = loaded.ids()
+                    self._unsaved += len(gone) + self._add_texts(
+                        loaded, source, int(held.max()) if len(held) else 0)
+                    return loaded
+                reason = "built with other settings"
+            except (OSError, ValueError, KeyError) as exc:
+                reason = f"unreadable: {exc}"
+            log.warning("keyword index in %s is %s; rebuilding it from the store",
+                        self.directory, reason)
+        self._unsaved += max(self._add_texts(fresh, source, 0), 1)
+        return fresh
+
+    @staticmethod
+    def _add_texts(keyword: KeywordIndex, source: DocSource, after_id: int) -> int:
+        added = 0
+        for docs in source(False, after_id=after_id):
+            keyword.add_many((d.id, d.text) for d in docs)
+            added += len(docs)
+        keyword.compact()
+        return added
+
+    def _save(self, stamp: StoreStamp) -> None:
         self.vectors.save(self.directory / self.VECTORS_FILE)
-        stamp_path = self.directory / self.VECTORS_STAMP
+        self.keyword.save(self.directory / self.KEYWORD_FILE)
+        stamp_path = self.directory / self.VECTORS_STAMP  # what the files reflect, for people
         tmp = stamp_path.with_name(stamp_path.name + ".tmp")
-        saved = asdict(stamp)
         with open(tmp, "w", encoding="utf-8") as file:
-            file.write(json.dumps(saved))
+            file.write(json.dumps(asdict(stamp)))
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, stamp_path)
+        self._unsaved = 0
 
     def flush(self, stamp: StoreStamp) -> None:
-        if self._unsaved:
-            self._save_vectors(stamp)
-            self._unsaved = False
+        """Save the indexes once enough changed since the last save: the store has every write,
+        so what a crash loses here the next open catches up."""
+        self._stamp = stamp
+        if self._unsaved >= max(self.SAVE_EVERY, len(self) // 100):
+            self._save(stamp)
 
     def close(self) -> None:
-        pass
+        if self._unsaved and self._stamp is not None:
+            self._save(self._stamp)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -121,11 +184,9 @@ class EmbeddedEngine:
             self.vectors.remove(np.asarray(held, dtype=np.int64))
         if docs:
             self.vectors.add(np.asarray([d.id for d in docs], dtype=np.int64), vectors_of(docs))
-        for doc in docs:
-            self.keyword.add(doc.id, doc.text)
-            self._times[doc.id] = doc.time
-        self._time_arrays = None
-        self._unsaved = True
+        self.keyword.add_many((d.id, d.text) for d in docs)
+        self._times.add([d.id for d in docs], [d.time for d in docs])
+        self._unsaved += len(docs)
 
     def delete(self, ids: Sequence[int]) -> None:
         held = [i for i in ids if i in self._times]
@@ -134,22 +195,14 @@ class EmbeddedEngine:
         self.vectors.remove(np.asarray(held, dtype=np.int64))
         for doc_id in held:
             self.keyword.remove(doc_id)
-            self._times.pop(doc_id, None)
-        self._time_arrays = None
-        self._unsaved = True
+        self._times.remove(held)
+        self._unsaved += len(held)
 
     # -- reading ----------------------------------------------------------------------------
 
     def ids_up_to(self, time_max: float) -> np.ndarray:
         """Ids of documents whose time is known and not later than `time_max`, ascending."""
-        if self._time_arrays is None:
-            ids = np.fromiter(self._times.keys(), dtype=np.int64, count=len(self._times))
-            times = np.fromiter((np.nan if t is None else t for t in self._times.values()),
-                                dtype=np.float64, count=len(self._times))
-            order = np.argsort(ids)
-            self._time_arrays = (ids[order], times[order])
-        ids, times = self._time_arrays
-        return ids[times <= time_max]  # NaN (unknown time) compares False
+        return self._times.up_to(time_max)
 
     def search(self, query: Query) -> list[Hit]:
         allowed = None if query.time_max is None else self.ids_up_to(query.time_max)

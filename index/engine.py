@@ -8,7 +8,7 @@ embedded one (FAISS + in-memory BM25, fused by RRF) and Milvus.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -69,8 +69,12 @@ class StoreStamp:
     count: int
 
 
-# The store's documents in id order, in batches, with their vectors or without (cheaper).
-DocSource = Callable[[bool], Iterator[list[IndexedDoc]]]
+class DocSource(Protocol):
+    """The store's documents in id order, in batches: with their vectors or without (cheaper),
+    only those whose id is above `after_id`, and with empty texts unless `with_texts`."""
+
+    def __call__(self, with_vectors: bool, after_id: int = 0,
+                 with_texts: bool = True) -> Iterator[list[IndexedDoc]]: ...
 
 
 class CollectionMismatch(RuntimeError):

@@ -148,18 +148,25 @@ class Store:
                     "SELECT id FROM docs WHERE key >= ? AND key < ? ORDER BY id", (prefix, upper))
             return [int(r[0]) for r in rows]
 
-    def iter_all(self, with_vectors: bool = True, batch: int = 2048
+    def iter_all(self, with_vectors: bool = True, batch: int = 2048, *, with_texts: bool = True,
+                 after_id: int = 0
                  ) -> Iterator[tuple[np.ndarray, list[str], list[float | None], np.ndarray | None]]:
-        """(ids, search texts, times, vectors) in id order, in batches."""
-        columns = "id, search_text, time" + (", vector" if with_vectors else "")
-        with self._lock:
-            rows = self._conn.execute(f"SELECT {columns} FROM docs ORDER BY id").fetchall()
-        for start in range(0, len(rows), batch):
-            part = rows[start:start + batch]
+        """(ids, search texts, times, vectors) in id order, in batches, of the rows whose id is
+        above `after_id`; texts are empty strings unless `with_texts`. Reads one batch at a time."""
+        columns = ("id, time" + (", search_text" if with_texts else ", ''")
+                   + (", vector" if with_vectors else ""))
+        last = after_id
+        while True:
+            with self._lock:
+                part = self._conn.execute(f"SELECT {columns} FROM docs WHERE id > ? ORDER BY id "
+                                          "LIMIT ?", (last, batch)).fetchall()
+            if not part:
+                return
+            last = part[-1][0]
             ids = np.asarray([r[0] for r in part], dtype=np.int64)
-            vectors = (np.stack([np.frombuffer(r[3], dtype=np.float32) for r in part])
-                       if with_vectors else None)
-            yield ids, [r[1] for r in part], [r[2] for r in part], vectors
+            vectors = (np.frombuffer(bytearray().join(r[3] for r in part), dtype=np.float32)
+                       .reshape(len(part), -1) if with_vectors else None)
+            yield ids, [r[2] for r in part], [r[1] for r in part], vectors
 
     # -- records: small JSON values by (collection, key) --------------------------------------
 

@@ -224,7 +224,9 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
 def test_a_crash_after_commit_is_repaired_at_start(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     collection = Collection(tmp_path, "fake", 4)
     collection.write(Batch(docs=[_doc("a", "alpha")]))
+    collection.close()
     stale = (tmp_path / "vectors.faiss").read_bytes()
+    collection = Collection(tmp_path, "fake", 4)
     collection.write(Batch(docs=[_doc("b", "beta"), _doc("c", "gamma")]))
     collection.close()
     (tmp_path / "vectors.faiss").write_bytes(stale)  # as if killed before the index was saved
@@ -268,3 +270,143 @@ def test_search_modes_and_time_filter(tmp_path: Path) -> None:
     assert all(keys[h.id] != "c" for h in collection.search("x", vector, 5, "dense", time_max=1e9))
     hybrid = collection.search("bridge", vector, 5, "hybrid")
     assert {keys[h.id] for h in hybrid} == {"a", "b", "c"}
+
+
+def _bm25s_scores(docs: list[str], queries: list[str]) -> list[dict[int, float]]:
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in analyze(d)] for d in docs]
+    ref = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+    ref.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    out = []
+    for query in queries:
+        q = [[vocab[t] for t in analyze(query) if t in vocab]]
+        found, scores = ref.retrieve(bm25s.tokenization.Tokenized(ids=q, vocab=vocab), k=len(docs),
+                                     show_progress=False)
+        out.append({int(d): float(s) * 2.2 for d, s in zip(found[0], scores[0], strict=True) if s > 0})
+    return out
+
+
+WORDS = ("bridge contract storm power customers council lane ferry fare riders budget school "
+         "water advisory fire crews wind evacuation court ruling vote").split()
+
+
+def _word_docs(n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(3, 30)))) for _ in range(n)]
+
+
+def test_bm25_postings_in_many_segments_score_as_bm25s(tmp_path: Path) -> None:
+    """Postings spread over several merged segments and the append buffer (a tiny buffer forces
+    them), then saved and loaded, score exactly as a second BM25 implementation does."""
+    docs = _word_docs(600, seed=3)
+    index = KeywordIndex()
+    index.buffer_postings = 64
+    index._seal_buffer(64)
+    for i, text in enumerate(docs):
+        index.add(i, text)
+    assert len(index._postings.segments) > 1 and index._postings.buffer.n > 0
+    queries = ["bridge contract", "storm power fire", "ferry fare riders vote", "court"]
+    expected = _bm25s_scores(docs, queries)
+    index.save(tmp_path / "k.npz")
+    loaded = KeywordIndex.load(tmp_path / "k.npz")
+    for idx in (index, loaded):
+        for query, want in zip(queries, expected, strict=True):
+            got = dict(idx.search(query, len(docs)))
+            assert got.keys() == want.keys()
+            for doc_id, score in want.items():
+                assert got[doc_id] == pytest.approx(score, rel=1e-4)
+    assert loaded.idf("ferri") == index.idf("ferri") > 0
+
+
+def test_bm25_ids_out_of_order_and_re_added() -> None:
+    index = KeywordIndex()
+    for doc_id, text in [(5, "bridge"), (2, "bridge lane"), (9, "storm")]:
+        index.add(doc_id, text)
+    index.add(5, "storm power")  # replaced: no longer about a bridge
+    assert [i for i, _ in index.search("bridge", 5)] == [2]
+    assert {i for i, _ in index.search("storm", 5)} == {5, 9}
+    assert len(index) == 3 and 5 in index and 7 not in index
+    assert [i for i, _ in index.search("storm", 5, allowed_ids=np.asarray([9, 40]))] == [9]
+
+
+def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    """Unit vectors around a few hundred centres, as text embeddings cluster by topic."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(200, dim)).astype(np.float32)
+    vectors = centres[rng.integers(0, 200, size=n)] + 0.6 * rng.normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_ivf_finds_what_flat_finds_and_honours_filters(tmp_path: Path) -> None:
+    from index.vectors import IvfVectorIndex
+
+    vectors = _clustered(20_000, 32, seed=5)
+    ids = np.arange(10, 20_010, dtype=np.int64)
+    flat, ivf = FaissVectorIndex(32), IvfVectorIndex(32, nlist=128, nprobe=32)
+    ivf.train(vectors[::4])
+    flat.add(ids, vectors)
+    ivf.add(ids, vectors)
+    rng = np.random.default_rng(6)  # questions near the documents, as a reader's are
+    queries = vectors[rng.integers(0, len(vectors), 100)] + 0.2 * rng.normal(size=(100, 32))
+    recall = np.mean([len({i for i, _ in flat.search(q, 10)} & {i for i, _ in ivf.search(q, 10)}) / 10
+                      for q in queries])
+    assert recall >= 0.98
+    for cut in (30, 700, 9_000):  # the time filter's shape: a prefix of the ids
+        allowed = ids[:cut]
+        for q in queries[:10]:
+            got = ivf.search(q, 10, allowed)
+            assert got and max(i for i, _ in got) < ids[cut]
+            if cut <= 700:  # a narrow filter scans every cell: exactly the flat result
+                assert [i for i, _ in got] == [i for i, _ in flat.search(q, 10, allowed)]
+    ivf.remove(ids[:5])
+    assert len(ivf) == 19_995 and int(ids[0]) not in ivf.ids().tolist()
+    ivf.save(tmp_path / "v.faiss")
+    again = FaissVectorIndex.load(tmp_path / "v.faiss")
+    assert isinstance(again, IvfVectorIndex) and again.search(queries[0], 5) == ivf.search(queries[0], 5)
+
+
+def test_the_vector_index_is_chosen_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the flat limit a reopened collection rebuilds as IVF, keeps every document and
+    still filters by time; below it stays exact."""
+    import index.vectors as vectors_module
+    from index.vectors import index_kind
+
+    monkeypatch.setattr(vectors_module, "FLAT_LIMIT", 2_000)
+    collection = Collection(tmp_path, "fake", 16)
+    vectors = _clustered(3_000, 16, seed=8)
+    collection.write(Batch(docs=[NewDoc(f"k{i}", f"text {i}", vectors[i], time=float(i))
+                                 for i in range(3_000)]))
+    assert index_kind(collection.engine.vectors) == "flat"
+    collection.close()
+    reopened = Collection(tmp_path, "fake", 16)
+    assert index_kind(reopened.engine.vectors) == "ivf" and len(reopened.engine.vectors) == 3_000
+    hits = reopened.search("text", vectors[2_500], 10, "dense", time_max=99.0)
+    assert hits and all(h.id <= 100 for h in hits)  # ids 1..100 carry times 0..99
+
+
+def test_saved_indexes_catch_up_with_the_store_at_start(tmp_path: Path) -> None:
+    """Writes after the last save (a crash before close) are in the store: the next start adds
+    and removes exactly those, in both indexes."""
+    collection = Collection(tmp_path, "fake", 4)
+    collection.write(Batch(docs=[_doc("a|1", "alpha bridge"), _doc("b|1", "beta storm")]))
+    collection.close()
+    crashed = Collection(tmp_path, "fake", 4)
+    crashed.write(Batch(docs=[_doc("c|1", "gamma ferry")], remove_prefixes=["a|"]))
+    crashed.store.close()  # no close(): the saved indexes are one write behind
+    reopened = Collection(tmp_path, "fake", 4)
+    keys = {d.key for d in reopened.get(reopened.ids()).values()}
+    assert keys == {"b|1", "c|1"} and len(reopened.engine.vectors) == 2 == len(reopened.engine.keyword)
+    assert [reopened.get([h.id])[h.id].key for h in reopened.search("ferry", None, 5, "bm25")] == ["c|1"]
+    assert reopened.search("bridge", None, 5, "bm25") == []
+
+
+def test_time_column_filters_and_replaces() -> None:
+    from index.times import TimeColumn
+
+    times = TimeColumn()
+    times.add([1, 2, 3], [10.0, None, 30.0])
+    times.add([5, 4], [50.0, 40.0])
+    times.remove([3, 99])
+    assert times.up_to(45.0).tolist() == [1, 4] and times.ids().tolist() == [1, 2, 4, 5]
+    times.add([4], [5.0])
+    assert times.up_to(9.0).tolist() == [4] and len(times) == 4
