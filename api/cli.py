@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
+from api.cli_errors import TranslatingGroup
+
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic import BaseModel
 
@@ -20,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 ResultT = TypeVar("ResultT", bound="BaseModel")
 
 app = typer.Typer(help="Question answering over live-updating news, with quoted, timestamped "
-                       "citations.", no_args_is_help=True, add_completion=False)
+                       "citations.", no_args_is_help=True, add_completion=False,
+                  cls=TranslatingGroup)
 
 DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
     "--data-dir", help="Data directory (default: $NEWSQA_DATA_DIR or ./data).")]
@@ -42,38 +45,23 @@ def _settings(data_dir: Path | None) -> Settings:
 
 
 def _service(data_dir: Path | None) -> NewsQA:
-    from index.collection import CollectionMismatch
     from qa.service import NewsQA
 
-    try:
-        return NewsQA(_settings(data_dir))
-    except CollectionMismatch as exc:
-        _fail(str(exc))
-        raise
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
+    return NewsQA(_settings(data_dir))
 
 
 def ingest_files(service: NewsQA, paths: list[Path], quiet: bool = False) -> int:
     """Ingest, printing one line per file; returns how many files failed."""
-    from qa.errors import ArticleParseError
-
     failed = 0
-    try:
-        for outcome in service.ingest_paths(paths):
-            if outcome.error:
-                failed += 1
-                typer.secho(f"FAILED  {outcome.error}", err=True, fg=typer.colors.RED)
-            elif outcome.result and not quiet:
-                r = outcome.result
-                status = "added  " if r.changed else "unchanged"
-                typer.echo(f"{status} {outcome.path}: {r.article_id} (+{r.new_sections} sections, "
-                           f"+{r.new_chunks} chunks, {r.replaced_sections} replaced)")
-    except ArticleParseError as exc:
-        _fail(str(exc))
+    for outcome in service.ingest_paths(paths):
+        if outcome.error:
+            failed += 1
+            typer.secho(f"FAILED  {outcome.error}", err=True, fg=typer.colors.RED)
+        elif outcome.result and not quiet:
+            r = outcome.result
+            status = "added  " if r.changed else "unchanged"
+            typer.echo(f"{status} {outcome.path}: {r.article_id} (+{r.new_sections} sections, "
+                       f"+{r.new_chunks} chunks, {r.replaced_sections} replaced)")
     return failed
 
 
@@ -119,16 +107,10 @@ def ask(question: str,
 
 def run_command(data_dir: Path | None, compute: Callable[[NewsQA], ResultT], as_json: bool,
                 show: Callable[[ResultT], None]) -> None:
-    """Open the service, compute, close it; print the result as the API's JSON or for a person.
-    A user error exits with status 2 and its message."""
-    from qa.errors import NewsqaError
-
+    """Open the service, compute, close it; print the result as the API's JSON or for a person."""
     service = _service(data_dir)
     try:
         result = compute(service)
-    except NewsqaError as exc:
-        _fail(str(exc), code=2)
-        return
     finally:
         service.close()
     if as_json:

@@ -4,7 +4,6 @@ events. Composing an answer is CPU work and runs in the thread pool, never on th
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator
 
 import anyio
@@ -13,18 +12,17 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from api.chat_schemas import ChatRequest, ChatResponse, ErrorEvent, MetaEvent
+from api.chat_schemas import ChatRequest, ChatResponse, MetaEvent
 from api.deps import ChatDep, NewsQADep
+from api.errors import TooManyRequests, stream_error
 from api.sse import answer_events, sse
 from qa.conversation import Chat, ChatPlan, ChatReply
-from qa.errors import NewsqaError
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
                   "X-Content-Type-Options": "nosniff"}
-INTERNAL = "internal error while composing the answer; the server log has the details"
 
 STREAM_DOC = """
 Answers the last user message of a conversation. A follow-up ("How much is it worth?") is
@@ -85,13 +83,10 @@ def _client(request: Request) -> str:
              description=STREAM_DOC)
 async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
                newsqa: NewsQADep) -> Response:
-    wait = request.app.state.rate_limiter.wait_s(_client(request))
+    limiter = request.app.state.rate_limiter
+    wait = limiter.wait_s(_client(request))
     if wait:
-        return JSONResponse(
-            {"detail": f"too many questions from {_client(request)}: the limit is "
-                       f"{request.app.state.rate_limiter.per_minute} a minute; ask again in "
-                       f"{wait:g} seconds"},
-            status_code=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        raise TooManyRequests(_client(request), limiter.per_minute, wait)
     plan = chat.plan(body.to_messages(), body.conversation_id)
     if wants_stream(body, request):
         pause_s = newsqa.settings.stream_pause_ms / 1000
@@ -110,12 +105,8 @@ async def chat_stream(request: Request, chat: Chat, plan: ChatPlan,
     yield sse("meta", MetaEvent(conversation_id=plan.conversation_id, query=plan.query))
     try:
         timed = await run_in_threadpool(chat.answer, plan)
-    except NewsqaError as exc:
-        yield sse("error", ErrorEvent(detail=str(exc)))
-        return
-    except Exception:
-        log.exception("chat stream failed for query %r", plan.query)
-        yield sse("error", ErrorEvent(detail=INTERNAL))
+    except Exception as exc:  # the stream has begun: the failure is its last event
+        yield sse("error", stream_error(exc, plan.query))
         return
     response = ChatResponse.of_reply(ChatReply(plan.conversation_id, plan.query, timed))
     for name, payload in answer_events(response):

@@ -24,7 +24,6 @@ def eval_command(
                         ] = "model",
 ) -> None:
     """Run every answerable question through the service's pipeline in each mode and report."""
-    from eval.datasets import DatasetError
     from eval.report import markdown_table
     from eval.run import EvalConfig, run
 
@@ -39,11 +38,7 @@ def eval_command(
     config = EvalConfig(dataset=dataset, out=out, modes=chosen, limit=limit, cache_dir=cache_dir,
                         chunk_tokens=chunk_tokens, use_question_date=question_date,
                         embedder=embedder)
-    try:
-        result = run(config, log=typer.echo)
-    except DatasetError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from exc
+    result = run(config, log=typer.echo)
     typer.echo(markdown_table(result["modes"]))
     typer.echo(f"{result['n_questions']} questions, {result['n_chunks']} chunks, "
                f"{result['index']['chunks_per_s']} chunks/s, peak RSS {result['index']['peak_rss_mb']} MB")
@@ -51,4 +46,7 @@ def eval_command(
 
 
 def main() -> None:
-    typer.run(eval_command)
+    from api.cli_errors import user_errors
+
+    with user_errors():
+        typer.run(eval_command)

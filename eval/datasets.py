@@ -51,16 +51,14 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from eval.errors import DatasetError
+
 Record = dict[str, Any]
 
 NO_TEXT = "article without text"
 NO_URL = "article without url"
 ORPHAN_RESULTS = "search results for a question missing from the qa files"
 DUPLICATE_ID = "duplicate article id (kept the longest text)"
-
-
-class DatasetError(Exception):
-    """A dataset that cannot be read; the message names the path, the problem and the fix."""
 
 
 @dataclass(frozen=True)

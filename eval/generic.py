@@ -10,7 +10,6 @@ from eval.datasets import (
     DUPLICATE_ID,
     NO_TEXT,
     Dataset,
-    DatasetError,
     EvalArticle,
     EvalQuestion,
     Record,
@@ -23,6 +22,7 @@ from eval.datasets import (
     text_field,
     unique_question_ids,
 )
+from eval.errors import DatasetError
 from qa.ids import is_valid_article_id
 
 

@@ -13,7 +13,6 @@ from eval.datasets import (
     NO_URL,
     ORPHAN_RESULTS,
     Dataset,
-    DatasetError,
     EvalArticle,
     EvalQuestion,
     Record,
@@ -28,6 +27,7 @@ from eval.datasets import (
     text_field,
     unique_question_ids,
 )
+from eval.errors import DatasetError
 
 _WEEKLY = re.compile(r"^\d{8}_(qa|gcs|gold)\.jsonl(?:\.gz)?$")
 

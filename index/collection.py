@@ -19,7 +19,6 @@ import numpy as np
 from index.embedded import EmbeddedEngine, VectorFactory
 from index.engine import (
     SEARCH_MODES,
-    CollectionMismatch,
     FusionSettings,
     Hit,
     IndexedDoc,
@@ -28,6 +27,7 @@ from index.engine import (
     SearchMode,
     StoreStamp,
 )
+from index.errors import CollectionMismatch
 from index.keyword import KeywordIndex
 from index.store import NewDoc, Store, StoredDoc, delete_docs, insert_docs, put_record
 from index.vectors import vector_index_for

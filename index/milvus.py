@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from index.engine import (
-    CollectionMismatch,
     DocSource,
     FusionSettings,
     Hit,
@@ -27,6 +26,7 @@ from index.engine import (
     single,
     vectors_of,
 )
+from index.errors import CollectionMismatch
 from index.text import analyze
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ import pytest
 
 from eval.datasets import (
     Dataset,
-    DatasetError,
     EvalArticle,
     EvalQuestion,
     answer_in,
@@ -20,6 +19,7 @@ from eval.datasets import (
     load_dataset,
     parse_date,
 )
+from eval.errors import DatasetError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REALTIMEQA = FIXTURES / "eval_realtimeqa"
