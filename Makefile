@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first and pinned: this machine's CPU wheel; an unpinned torch pulls a CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,scale]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,8 +31,9 @@ unit: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/install-browser.sh
+	bash scripts/install-postgres.sh
 	$(MAKE) lint
-	$(BIN)/python -m pytest -q
+	NEWSQA_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/newsqa eval --dataset ../shared/data/realtimeqa-2022 --out runs/realtimeqa-2022

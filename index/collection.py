@@ -63,6 +63,7 @@ class WriteResult:
     added_ids: list[int]
     removed_ids: list[int]
     skipped_keys: list[str]
+    generation: int = 0  # the store's generation this write committed
 
 
 def open_engine(directory: Path, dim: int, fusion: FusionSettings,
@@ -81,18 +82,23 @@ def open_engine(directory: Path, dim: int, fusion: FusionSettings,
 class Collection:
     """Documents with vectors, searched densely, by keywords, or both fused."""
 
+    STORE_FILE = "newsqa.sqlite3"
+
     def __init__(self, directory: Path, embedder_name: str, dim: int,
                  vector_factory: VectorFactory = vector_index_for,
                  keyword_factory: Callable[[], KeywordIndex] = KeywordIndex,
                  fusion: FusionSettings | None = None, milvus_uri: str | None = None,
-                 milvus_collection: str = DEFAULT_MILVUS_COLLECTION) -> None:
+                 milvus_collection: str = DEFAULT_MILVUS_COLLECTION,
+                 database_url: str | None = None) -> None:
+        """`database_url` (a SQLAlchemy URL) puts the store in that database instead of a SQLite
+        file in `directory`."""
         self.directory = directory
         self.embedder_name = embedder_name
         self.dim = dim
         self.fusion = fusion or FusionSettings()
         self._lock = threading.RLock()
         directory.mkdir(parents=True, exist_ok=True)
-        self.store = Store(directory / "newsqa.sqlite3")
+        self.store = Store(database_url) if database_url else Store.at_path(directory / self.STORE_FILE)
         self._check_model()
         self._bulk_depth = 0
         self.engine = open_engine(directory, dim, self.fusion, milvus_uri, milvus_collection,
@@ -119,10 +125,24 @@ class Collection:
 
     def _documents(self, with_vectors: bool, after_id: int = 0,
                    with_texts: bool = True) -> Iterator[list[IndexedDoc]]:
-        for ids, texts, times, vectors in self.store.iter_all(
-                with_vectors=with_vectors, with_texts=with_texts, after_id=after_id):
-            yield [IndexedDoc(i, text, None if vectors is None else vectors[n], time)
-                   for n, (i, text, time) in enumerate(zip(ids.tolist(), texts, times, strict=True))]
+        """The engine's view of the store (see `DocSource`), streamed in batches."""
+        store = self.store
+        if with_vectors and with_texts:
+            for full in store.iter_docs(after_id=after_id):
+                yield [IndexedDoc(i, text, vector, time) for i, time, text, vector
+                       in zip(full.ids.tolist(), full.times, full.texts, full.vectors, strict=True)]
+        elif with_vectors:
+            for part in store.iter_vectors(after_id=after_id):
+                yield [IndexedDoc(i, "", vector, time) for i, time, vector
+                       in zip(part.ids.tolist(), part.times, part.vectors, strict=True)]
+        elif with_texts:
+            for texts in store.iter_texts(after_id=after_id):
+                yield [IndexedDoc(i, text, None, time) for i, time, text
+                       in zip(texts.ids.tolist(), texts.times, texts.texts, strict=True)]
+        else:
+            for times in store.iter_times(after_id=after_id):
+                yield [IndexedDoc(i, "", None, time)
+                       for i, time in zip(times.ids.tolist(), times.times, strict=True)]
 
     def close(self) -> None:
         self.engine.close()
@@ -171,11 +191,12 @@ class Collection:
             except BaseException:
                 self._forget(added)
                 raise
+            generation = self.store.committed_generation
             self.engine.delete(removed)
             if self._bulk_depth == 0:
                 self.engine.flush(self._stamp())
         skipped = [d.key for d in batch.docs if d.key in existing]
-        return WriteResult(added, removed, skipped)
+        return WriteResult(added, removed, skipped, generation)
 
     def _forget(self, ids: list[int]) -> None:
         """Take back from the engine what a failed transaction added, as far as it can."""

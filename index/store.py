@@ -1,41 +1,80 @@
-"""SQLite store: the source of truth for texts, metadata, vectors and small JSON records.
+"""The store: the source of truth for texts, metadata, vectors and small JSON records.
 
-Every write happens in one transaction that also bumps a generation counter; derived indexes
-(FAISS file, in-memory BM25) record the generation they were built from, so a crash between
-the commit and the index save is detected and repaired at the next start.
+One schema and one set of queries on SQLAlchemy Core: a SQLite file in the data directory by
+default, a PostgreSQL database when given its URL (`postgresql+psycopg://...`). Every write
+happens in one transaction that also bumps a generation counter; derived indexes (FAISS file,
+in-memory BM25) and in-process caches record the generation they were built from, so a crash
+between the commit and the index save, or a write by another process, is noticed.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Double,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Row,
+    Table,
+    Text,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    text TEXT NOT NULL,
-    search_text TEXT NOT NULL,
-    time REAL,
-    meta TEXT NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-    collection TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (collection, key)
-);
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+# Keys compare byte by byte on both engines (SQLite's BINARY collation; "C" on PostgreSQL), so
+# a key-prefix range and the order of listed records are the same everywhere.
+KEY = Text().with_variant(Text(collation="C"), "postgresql")
+
+metadata = MetaData()
+docs = Table(
+    "docs", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", KEY, nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("time", Double),
+    Column("meta", Text, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,  # ids of deleted documents are never handed out again
+)
+records = Table(
+    "records", metadata,
+    Column("collection", KEY, primary_key=True),
+    Column("key", KEY, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+state = Table(
+    "state", metadata,
+    Column("key", KEY, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of any columns, read by name
+IN_CHUNK = 500  # ids or keys per IN (...) list
+
+
+class StoreUnavailable(RuntimeError):
+    """The configured database cannot be opened or reached."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +88,12 @@ class NewDoc:
     time: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def to_row(self) -> dict[str, Any]:
+        return {"key": self.key, "text": self.text,
+                "search_text": self.search_text if self.search_text is not None else self.text,
+                "time": self.time, "meta": json.dumps(self.meta, ensure_ascii=False),
+                "vector": vector_bytes(self.vector)}
+
 
 @dataclass(frozen=True)
 class StoredDoc:
@@ -58,151 +103,283 @@ class StoredDoc:
     time: float | None
     meta: dict[str, Any]
 
+    @classmethod
+    def from_row(cls, row: AnyRow) -> StoredDoc:
+        return cls(int(row.id), row.key, row.text, row.time, json.loads(row.meta))
+
+
+def _ids(rows: Sequence[AnyRow]) -> np.ndarray:
+    return np.asarray([r.id for r in rows], dtype=np.int64)
+
+
+def _vectors(rows: Sequence[AnyRow]) -> np.ndarray:
+    """One (n, dim) array from the rows' vector bytes, joined once (not an array per row)."""
+    return np.frombuffer(bytearray().join(r.vector for r in rows), dtype=np.float32).reshape(
+        len(rows), -1)
+
+
+@dataclass(frozen=True)
+class TimeBatch:
+    """Ids (ascending) and times of a run of stored documents."""
+
+    ids: np.ndarray
+    times: list[float | None]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[AnyRow]) -> TimeBatch:
+        return cls(_ids(rows), [r.time for r in rows])
+
+
+@dataclass(frozen=True)
+class TextBatch:
+    """Ids (ascending), times and the texts BM25 indexes of a run of stored documents."""
+
+    ids: np.ndarray
+    times: list[float | None]
+    texts: list[str]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[AnyRow]) -> TextBatch:
+        return cls(_ids(rows), [r.time for r in rows], [r.search_text for r in rows])
+
+
+@dataclass(frozen=True)
+class VectorBatch:
+    """Ids (ascending), times and vectors (one row per id) of a run of stored documents."""
+
+    ids: np.ndarray
+    times: list[float | None]
+    vectors: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[AnyRow]) -> VectorBatch:
+        return cls(_ids(rows), [r.time for r in rows], _vectors(rows))
+
+
+@dataclass(frozen=True)
+class DocBatch:
+    """Ids (ascending), times, search texts and vectors of a run of stored documents."""
+
+    ids: np.ndarray
+    times: list[float | None]
+    texts: list[str]
+    vectors: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[AnyRow]) -> DocBatch:
+        return cls(_ids(rows), [r.time for r in rows], [r.search_text for r in rows],
+                   _vectors(rows))
+
+
+def vector_bytes(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+def vector_from_bytes(value: bytes) -> np.ndarray:
+    return np.frombuffer(value, dtype=np.float32)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by pysqlite
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # a writer takes the write lock at BEGIN, so two writers wait instead of failing mid-way
+        writing = conn.get_execution_options().get("newsqa_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`; the PostgreSQL driver is loaded only when asked for."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite_engine(url)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise StoreUnavailable(
+            f"the database URL {url.split('@')[-1]!r} needs the driver {exc.name!r}: install "
+            "newsqa with its scale extra (pip install 'newsqa[scale]')") from exc
+
+
+def _upsert(conn: Connection) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
 
 class Store:
-    """One SQLite file. Safe to share between threads: one connection behind a lock."""
+    """Documents, records and the generation counter in one database. Safe to share between
+    threads: each call takes a pooled connection; writes go one at a time per process."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+    def __init__(self, url: str) -> None:
+        self.engine = open_engine(url)
+        self.url = self.engine.url.render_as_string(hide_password=True)
+        self._write_lock = threading.RLock()
+        self.committed_generation = 0  # of this process's last write (read it under the lock)
+        try:
+            metadata.create_all(self.engine)
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StoreUnavailable(f"cannot open the database {self.url}: {exc.orig}. Check "
+                                   "NEWSQA_DATABASE_URL (or the data directory)") from exc
+
+    @classmethod
+    def at_path(cls, path: Path) -> Store:
+        """The embedded store: one SQLite file."""
+        return cls(sqlite_url(path))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """All-or-nothing: commits and bumps the generation on success, rolls back on any error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute(
-                    "INSERT INTO state(key, value) VALUES ('generation', '1') "
-                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(newsqa_write=True)
+            with conn.begin():
+                yield conn
+                upsert = _upsert(conn)
+                bumped = conn.execute(upsert(state).values(key="generation", value="1")
+                                      .on_conflict_do_update(
+                                          index_elements=[state.c.key],
+                                          set_={"value": cast(cast(state.c.value, Integer) + 1, Text)})
+                                      .returning(state.c.value)).scalar_one()
+            self.committed_generation = int(bumped)
+
+    def _read(self, stmt: Any) -> list[AnyRow]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt))
 
     def generation(self) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM state WHERE key='generation'").fetchone()
-        return int(row[0]) if row else 0
+        """Bumped by every committed write, by any process: cheap to ask before each request."""
+        rows = self._read(select(state.c.value).where(state.c.key == "generation"))
+        return int(rows[0].value) if rows else 0
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+        return int(self._read(select(func.count()).select_from(docs))[0][0])
 
     def existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
-        with self._lock:
-            for start in range(0, len(keys), 500):
-                part = keys[start:start + 500]
-                marks = ",".join("?" * len(part))
-                rows = self._conn.execute(f"SELECT key FROM docs WHERE key IN ({marks})", part)
-                found.update(r[0] for r in rows)
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), IN_CHUNK):
+                part = keys[start:start + IN_CHUNK]
+                found.update(conn.execute(select(docs.c.key).where(docs.c.key.in_(part))).scalars())
         return found
 
     def get(self, ids: list[int]) -> dict[int, StoredDoc]:
         out: dict[int, StoredDoc] = {}
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                part = ids[start:start + 500]
-                marks = ",".join("?" * len(part))
-                rows = self._conn.execute(
-                    f"SELECT id, key, text, time, meta FROM docs WHERE id IN ({marks})", part)
-                for doc_id, key, text, time, meta in rows:
-                    out[doc_id] = StoredDoc(doc_id, key, text, time, json.loads(meta))
+        columns = (docs.c.id, docs.c.key, docs.c.text, docs.c.time, docs.c.meta)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), IN_CHUNK):
+                part = ids[start:start + IN_CHUNK]
+                for row in conn.execute(select(*columns).where(docs.c.id.in_(part))):
+                    out[int(row.id)] = StoredDoc.from_row(row)
         return out
 
     def vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
-        with self._lock:
-            marks = ",".join("?" * len(ids))
-            rows = self._conn.execute(f"SELECT id, vector FROM docs WHERE id IN ({marks})", ids)
-            return {int(i): np.frombuffer(v, dtype=np.float32) for i, v in rows}
+        out: dict[int, np.ndarray] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), IN_CHUNK):
+                part = ids[start:start + IN_CHUNK]
+                for row in conn.execute(select(docs.c.id, docs.c.vector).where(docs.c.id.in_(part))):
+                    out[int(row.id)] = vector_from_bytes(row.vector)
+        return out
 
     def ids_with_key_prefix(self, prefix: str) -> list[int]:
         """Ids of the documents whose key starts with `prefix`, exactly (case included).
 
-        A range on the key's index: with SQLite's binary collation, the keys that start with
-        `prefix` are those from `prefix` up to, not including, `prefix` with its last character
-        raised by one. (LIKE would ignore ASCII case and match "storm|" for "STORM|".)
+        A range on the key's index: with byte-wise collation, the keys that start with `prefix`
+        are those from `prefix` up to, not including, `prefix` with its last character raised
+        by one. (LIKE would ignore ASCII case in SQLite and match "storm|" for "STORM|".)
         """
         if not prefix:
             raise ValueError("a key prefix must not be empty")
         last = ord(prefix[-1])
-        with self._lock:
-            if last == 0x10FFFF:  # no character above it: compare the key's start (a full scan)
-                rows = self._conn.execute(
-                    "SELECT id FROM docs WHERE substr(key, 1, length(?)) = ? ORDER BY id",
-                    (prefix, prefix))
-            else:
-                upper = prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)  # skip surrogates
-                rows = self._conn.execute(
-                    "SELECT id FROM docs WHERE key >= ? AND key < ? ORDER BY id", (prefix, upper))
-            return [int(r[0]) for r in rows]
+        if last == 0x10FFFF:  # no character above it: compare the key's start (a full scan)
+            where = func.substr(docs.c.key, 1, len(prefix)) == prefix
+        else:
+            upper = prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)  # skip surrogates
+            where = (docs.c.key >= prefix) & (docs.c.key < upper)
+        return [int(r.id) for r in self._read(select(docs.c.id).where(where).order_by(docs.c.id))]
 
-    def iter_all(self, with_vectors: bool = True, batch: int = 2048, *, with_texts: bool = True,
-                 after_id: int = 0
-                 ) -> Iterator[tuple[np.ndarray, list[str], list[float | None], np.ndarray | None]]:
-        """(ids, search texts, times, vectors) in id order, in batches, of the rows whose id is
-        above `after_id`; texts are empty strings unless `with_texts`. Reads one batch at a time."""
-        columns = ("id, time" + (", search_text" if with_texts else ", ''")
-                   + (", vector" if with_vectors else ""))
-        last = after_id
-        while True:
-            with self._lock:
-                part = self._conn.execute(f"SELECT {columns} FROM docs WHERE id > ? ORDER BY id "
-                                          "LIMIT ?", (last, batch)).fetchall()
-            if not part:
-                return
-            last = part[-1][0]
-            ids = np.asarray([r[0] for r in part], dtype=np.int64)
-            vectors = (np.frombuffer(bytearray().join(r[3] for r in part), dtype=np.float32)
-                       .reshape(len(part), -1) if with_vectors else None)
-            yield ids, [r[2] for r in part], [r[1] for r in part], vectors
+    def _stream(self, stmt: Any, batch: int) -> Iterator[Sequence[AnyRow]]:
+        """Rows of `stmt` in runs of `batch`, read as they come (a server-side cursor on
+        PostgreSQL, SQLite's stepping cursor): memory stays bounded by one run."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(stmt)
+            yield from result.partitions()
+
+    def _iter(self, columns: tuple[Any, ...], batch: int, after_id: int
+              ) -> Iterator[Sequence[AnyRow]]:
+        stmt = select(docs.c.id, docs.c.time, *columns).where(docs.c.id > after_id)
+        return self._stream(stmt.order_by(docs.c.id), batch)
+
+    def iter_times(self, batch: int = 2048, after_id: int = 0) -> Iterator[TimeBatch]:
+        """Ids and times of the documents whose id is above `after_id`, in id order, in batches."""
+        for rows in self._iter((), batch, after_id):
+            yield TimeBatch.from_rows(rows)
+
+    def iter_texts(self, batch: int = 2048, after_id: int = 0) -> Iterator[TextBatch]:
+        """As `iter_times`, with each document's search text."""
+        for rows in self._iter((docs.c.search_text,), batch, after_id):
+            yield TextBatch.from_rows(rows)
+
+    def iter_vectors(self, batch: int = 2048, after_id: int = 0) -> Iterator[VectorBatch]:
+        """As `iter_times`, with each document's vector."""
+        for rows in self._iter((docs.c.vector,), batch, after_id):
+            yield VectorBatch.from_rows(rows)
+
+    def iter_docs(self, batch: int = 2048, after_id: int = 0) -> Iterator[DocBatch]:
+        """As `iter_times`, with each document's search text and vector."""
+        for rows in self._iter((docs.c.search_text, docs.c.vector), batch, after_id):
+            yield DocBatch.from_rows(rows)
 
     # -- records: small JSON values by (collection, key) --------------------------------------
 
     def get_record(self, collection: str, key: str) -> Any | None:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM records WHERE collection=? AND key=?",
-                                     (collection, key)).fetchone()
-        return json.loads(row[0]) if row else None
+        rows = self._read(select(records.c.value).where(
+            (records.c.collection == collection) & (records.c.key == key)))
+        return json.loads(rows[0].value) if rows else None
 
     def list_records(self, collection: str) -> list[tuple[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT key, value FROM records WHERE collection=? ORDER BY key", (collection,))
-            return [(k, json.loads(v)) for k, v in rows]
+        stmt = (select(records.c.key, records.c.value)
+                .where(records.c.collection == collection).order_by(records.c.key))
+        return [(r.key, json.loads(r.value)) for r in self._read(stmt)]
 
 
-def insert_docs(conn: sqlite3.Connection, docs: list[NewDoc]) -> list[int]:
+def insert_docs(conn: Connection, new: list[NewDoc]) -> list[int]:
     """Insert inside an open transaction; returns the new ids in order."""
-    ids = []
-    for doc in docs:
-        vector = np.ascontiguousarray(doc.vector, dtype=np.float32)
-        cursor = conn.execute(
-            "INSERT INTO docs(key, text, search_text, time, meta, vector) VALUES (?,?,?,?,?,?)",
-            (doc.key, doc.text, doc.search_text if doc.search_text is not None else doc.text,
-             doc.time, json.dumps(doc.meta, ensure_ascii=False), vector.tobytes()))
-        assert cursor.lastrowid is not None
-        ids.append(int(cursor.lastrowid))
-    return ids
+    if not new:
+        return []
+    stmt = insert(docs).returning(docs.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in conn.execute(stmt, [doc.to_row() for doc in new]).scalars()]
 
 
-def delete_docs(conn: sqlite3.Connection, ids: list[int]) -> None:
-    conn.executemany("DELETE FROM docs WHERE id=?", [(i,) for i in ids])
+def delete_docs(conn: Connection, ids: list[int]) -> None:
+    for start in range(0, len(ids), IN_CHUNK):
+        conn.execute(delete(docs).where(docs.c.id.in_(ids[start:start + IN_CHUNK])))
 
 
-def put_record(conn: sqlite3.Connection, collection: str, key: str, value: Any) -> None:
-    conn.execute(
-        "INSERT INTO records(collection, key, value) VALUES (?,?,?) "
-        "ON CONFLICT(collection, key) DO UPDATE SET value=excluded.value",
-        (collection, key, json.dumps(value, ensure_ascii=False, sort_keys=True)))
+def put_record(conn: Connection, collection: str, key: str, value: Any) -> None:
+    stmt = _upsert(conn)(records).values(
+        collection=collection, key=key, value=json.dumps(value, ensure_ascii=False, sort_keys=True))
+    conn.execute(stmt.on_conflict_do_update(index_elements=[records.c.collection, records.c.key],
+                                            set_={"value": stmt.excluded.value}))

@@ -71,7 +71,8 @@ class NewsQA:
                                          keyword_weight=settings.fusion_keyword_weight,
                                          depth=settings.fusion_depth),
                                      milvus_uri=settings.milvus_uri,
-                                     milvus_collection=settings.milvus_collection)
+                                     milvus_collection=settings.milvus_collection,
+                                     database_url=settings.database_url)
         self.library = Library(self.collection, self.embedder, settings.chunk_tokens,
                                settings.max_article_chars)
         self.answer_settings = answer_settings or AnswerSettings()

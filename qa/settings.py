@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the store and indexes live.")
+    database_url: str | None = Field(
+        None, description="Keep records in this database instead of a SQLite file in the data "
+        "directory: a SQLAlchemy URL such as 'postgresql+psycopg://newsqa@db:5432/newsqa' "
+        "(needs the scale extra: pip install 'newsqa[scale]').")
     model: str = Field("all-MiniLM-L6-v2",
                        description="Embedding model: the default packaged one, or a local path.")
     embedder: Literal["model", "hashing"] = Field(
@@ -66,6 +70,16 @@ class Settings(BaseSettings):
             raise ValueError(f"NEWSQA_DEFAULT_TZ={value!r} is not a known time zone; use an "
                              "IANA name such as 'UTC' or 'America/New_York'") from exc
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_known(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql+psycopg://", "sqlite:///")):
+            shown = value.split("@")[-1]  # no password in the message
+            raise ValueError(f"NEWSQA_DATABASE_URL ends in {shown!r}, which is not a database "
+                             "newsqa can use; write 'postgresql+psycopg://user:password@host:5432/"
+                             "name', or leave it unset for the SQLite file in the data directory")
+        return value or None
 
     @field_validator("cors_origins", mode="before")
     @classmethod

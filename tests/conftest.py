@@ -3,14 +3,17 @@ model (loaded once per session) for the end-to-end tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from index.embed import HashingEmbedder, SentenceTransformerEmbedder
+from index.store import sqlite_url
 from qa.service import NewsQA
 from qa.settings import Settings
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -49,3 +52,31 @@ def real_service(tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> 
     qa = NewsQA(Settings(data_dir=tmp_path / "data"), embedder=real_embedder)
     yield qa
     qa.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[postgres.Cluster]:
+    """A real PostgreSQL server for the session (skipped where it is not installed, unless
+    NEWSQA_REQUIRE_POSTGRES is set, as `make test` does)."""
+    try:
+        cluster = postgres.start()
+    except postgres.PostgresMissing as exc:
+        if os.environ.get("NEWSQA_REQUIRE_POSTGRES"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: postgres.Cluster) -> str:
+    """An empty PostgreSQL database of this test's own."""
+    return postgres_cluster.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store on each engine: the embedded SQLite file, and PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "store" / "newsqa.sqlite3")
+    return str(request.getfixturevalue("postgres_url"))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.exc import IntegrityError
 
 from index.collection import Batch, Collection
 from index.fusion import reciprocal_rank_fusion
@@ -204,18 +205,12 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
         collection.write(bad)
     assert collection.store.count() == 1 and len(collection.engine.vectors) == 1
 
-    class Boom(Exception):
-        pass
-
-    def explode(*_args: object) -> None:
-        raise Boom
-
     batch = Batch(docs=[_doc("d", "delta")])
     batch.put_record("things", "x", {"y": 1})
-    collection.store._conn.create_function("explode", 0, explode)
-    collection.store._conn.execute(
-        "CREATE TRIGGER fail AFTER INSERT ON records BEGIN SELECT explode(); END")
-    with pytest.raises(Exception):  # noqa: B017 - sqlite wraps the callback's error
+    with collection.store.engine.begin() as conn:  # the record, written after the doc, fails
+        conn.exec_driver_sql("CREATE TRIGGER fail AFTER INSERT ON records "
+                             "BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    with pytest.raises(IntegrityError, match="boom"):
         collection.write(batch)
     assert collection.store.count() == 1 and collection.store.get_record("things", "x") is None
     assert len(collection.engine.vectors) == 1 and len(collection.engine.keyword) == 1

@@ -1,0 +1,195 @@
+"""The records store's contract, on both engines: the embedded SQLite file and a real PostgreSQL
+server (started by the tests). Each test runs once per engine and expects the same results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from index.collection import Batch, Collection
+from index.store import NewDoc, Store, insert_docs, put_record
+from qa.models import Article, Timestamp, Update
+from qa.service import NewsQA
+from qa.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _doc(key: str, text: str, time: float | None = None) -> NewDoc:
+    vector = np.zeros(4, dtype=np.float32)
+    vector[sum(map(ord, key)) % 4] = 1.0
+    return NewDoc(key=key, text=text, vector=vector, time=time, meta={"k": key, "é": [1, None]})
+
+
+@pytest.fixture
+def collection(tmp_path: Path, store_url: str) -> Collection:
+    return Collection(tmp_path / "index", "fake", 4, database_url=store_url)
+
+
+def test_writing_the_same_batch_twice_adds_nothing(collection: Collection) -> None:
+    batch = Batch(docs=[_doc("a|1", "alpha"), _doc("a|2", "beta")])
+    batch.put_record("things", "a", {"n": 1})
+    first = collection.write(batch)
+    generation = collection.store.generation()
+    again = collection.write(batch)
+    assert len(first.added_ids) == 2 and again.added_ids == [] and sorted(again.skipped_keys) == [
+        "a|1", "a|2"]
+    assert collection.store.count() == 2 and len(collection) == 2
+    assert collection.store.list_records("things") == [("a", {"n": 1})]
+    assert collection.store.generation() == generation + 1  # a write, even one that adds nothing
+
+
+def test_stored_documents_come_back_as_written(collection: Collection) -> None:
+    (doc_id,) = collection.write(Batch(docs=[_doc("k|1", "Zürich — 3½ %", time=1.7e9 + 0.25)])).added_ids
+    stored = collection.get([doc_id])[doc_id]
+    assert (stored.key, stored.text, stored.time, stored.meta) == (
+        "k|1", "Zürich — 3½ %", 1.7e9 + 0.25, {"k": "k|1", "é": [1, None]})
+    np.testing.assert_array_equal(collection.store.vectors([doc_id])[doc_id], _doc("k|1", "").vector)
+
+
+def test_a_correction_replaces_the_text_under_its_key(collection: Collection) -> None:
+    collection.write(Batch(docs=[_doc("art|body|0", "The toll was 12."), _doc("art|up|0", "Later.")]))
+    fix = Batch(docs=[_doc("art|body|0", "The toll was 14.")], remove_prefixes=["art|body|"])
+    result = collection.write(fix)
+    assert result.removed_ids == [1] and len(result.added_ids) == 1
+    texts = sorted(d.text for d in collection.get(list(range(1, 10))).values())
+    assert texts == ["Later.", "The toll was 14."]
+
+
+def test_removing_by_prefix_is_exact_and_ids_are_not_reused(collection: Collection) -> None:
+    keys = ["storm|1", "storm|2", "STORM|1", "st_rm|1", "st%rm|1", "storm-2|1", "Storm|1"]
+    collection.write(Batch(docs=[_doc(k, k) for k in keys]))
+    assert collection.write(Batch(remove_prefixes=["storm|"])).removed_ids == [1, 2]
+    assert collection.store.count() == 5
+    left = sorted(d.key for d in collection.get(list(range(1, 20))).values())
+    assert left == sorted(keys[2:])
+    (new_id,) = collection.write(Batch(docs=[_doc("storm|1", "back")])).added_ids
+    assert new_id == 8  # a deleted document's id is never handed out again
+
+
+def test_records_list_in_the_same_byte_order_everywhere(collection: Collection) -> None:
+    batch = Batch()
+    for key in ["b", "B", "a", "é", "A|2", "A|10", "Z"]:
+        batch.put_record("order", key, {"key": key})
+    batch.put_record("other", "x", [1])
+    collection.write(batch)
+    assert [k for k, _ in collection.store.list_records("order")] == [
+        "A|10", "A|2", "B", "Z", "a", "b", "é"]
+    collection.write(Batch(records=[("order", "a", {"key": "changed"})]))
+    assert collection.store.get_record("order", "a") == {"key": "changed"}
+    assert collection.store.get_record("order", "missing") is None
+
+
+def test_a_failed_write_leaves_nothing_and_bumps_no_generation(collection: Collection,
+                                                                store_url: str) -> None:
+    collection.write(Batch(docs=[_doc("a", "alpha")]))
+    generation = collection.store.generation()
+    with collection.store.engine.begin() as conn:  # the engine itself refuses the record
+        if store_url.startswith("sqlite"):
+            conn.exec_driver_sql("CREATE TRIGGER fail AFTER INSERT ON records "
+                                 "BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        else:
+            conn.exec_driver_sql("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
+                                 "$$ BEGIN RAISE EXCEPTION 'boom'; END $$")
+            conn.exec_driver_sql("CREATE TRIGGER fail AFTER INSERT ON records "
+                                 "FOR EACH ROW EXECUTE FUNCTION boom()")
+    batch = Batch(docs=[_doc("d", "delta")], records=[("things", "x", {"y": 1})])
+    with pytest.raises(DBAPIError, match="boom"):
+        collection.write(batch)
+    assert collection.store.count() == 1 and collection.store.get_record("things", "x") is None
+    assert collection.store.generation() == generation
+    assert len(collection) == 1 and collection.ids() == [1]
+
+
+KILLED_WRITER = """
+import os, sys
+import numpy as np
+from index.store import NewDoc, Store, insert_docs, put_record
+store = Store(sys.argv[1])
+with store.transaction() as conn:
+    insert_docs(conn, [NewDoc(f"half|{i}", "x", np.zeros(4, dtype=np.float32)) for i in range(50)])
+    put_record(conn, "things", "half", {"done": False})
+    os._exit(9)  # killed before the commit
+"""
+
+
+def test_a_writer_killed_mid_transaction_leaves_nothing(store_url: str) -> None:
+    store = Store(store_url)
+    with store.transaction() as conn:
+        insert_docs(conn, [NewDoc("kept", "kept", np.ones(4, dtype=np.float32))])
+    generation = store.generation()
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED_WRITER), store_url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 9, done.stderr
+    assert store.count() == 1 and store.get_record("things", "half") is None
+    assert store.generation() == generation
+    with store.transaction() as conn:  # the dead writer holds no lock: the next one goes through
+        put_record(conn, "things", "after", {"ok": True})
+    assert store.get_record("things", "after") == {"ok": True}
+    store.close()
+
+
+def test_streams_come_in_id_order_and_in_batches(store_url: str) -> None:
+    store = Store(store_url)
+    with store.transaction() as conn:
+        ids = insert_docs(conn, [_doc(f"k{i:03d}", f"text {i}", time=float(i)) for i in range(25)])
+    texts = list(store.iter_texts(batch=10))
+    assert [len(b.ids) for b in texts] == [10, 10, 5]
+    assert np.concatenate([b.ids for b in texts]).tolist() == ids == sorted(ids)
+    assert texts[2].texts[-1] == "text 24" and texts[2].times[-1] == 24.0
+    full = list(store.iter_docs(batch=10))
+    assert np.concatenate([b.ids for b in full]).tolist() == ids
+    assert full[1].texts[0] == "text 10" and full[1].times[0] == 10.0
+    np.testing.assert_array_equal(full[0].vectors[3], _doc("k003", "").vector)
+    later = list(store.iter_vectors(batch=10, after_id=ids[19]))
+    assert [b.ids.tolist() for b in later] == [ids[20:]] and later[0].vectors.shape == (5, 4)
+    assert [b.times for b in store.iter_times(after_id=ids[22])] == [[23.0, 24.0]]
+    store.close()
+
+
+def test_a_second_store_on_the_same_database_sees_each_write(store_url: str) -> None:
+    """Two processes on one database (two API replicas): the generation tells the second that
+    the first wrote, so it knows its caches are stale."""
+    writer, reader = Store(store_url), Store(store_url)
+    before = reader.generation()
+    with writer.transaction() as conn:
+        put_record(conn, "articles", "a1", {"title": "One"})
+    assert reader.generation() == before + 1
+    assert reader.list_records("articles") == [("a1", {"title": "One"})]
+    writer.close()
+    reader.close()
+
+
+def _article(body: str, updates: tuple[Update, ...] = ()) -> Article:
+    from datetime import UTC, datetime
+
+    stamp = Timestamp(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), False)
+    return Article(id="city-budget", title="City budget", url=None, source=None,
+                   published_at=stamp, body=body, updates=updates)
+
+
+def test_the_service_ingests_and_answers_the_same_on_either_engine(tmp_path: Path,
+                                                                   store_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from index.embed import HashingEmbedder
+
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing", database_url=store_url)
+    qa = NewsQA(settings, embedder=HashingEmbedder())
+    body = "The council approved a budget of $4.2 million for the new library on Tuesday."
+    first = qa.ingest(_article(body))
+    assert first.new_chunks >= 1 and qa.ingest(_article(body)).new_chunks == 0
+    later = Update(Timestamp(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), False),
+                   "The mayor said the library budget rose to $4.5 million.")
+    assert qa.ingest(_article(body, (later,))).new_sections == 1
+    answer = qa.ask("What budget did the council approve for the library?").answer
+    assert answer.citations and "$4.2 million" in answer.citations[0].quote
+    assert qa.library.article_ids() == ["city-budget"]
+    qa.close()
+
