@@ -7,6 +7,7 @@ only its own chunks) and atomic (one Collection write per article).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,24 +71,66 @@ def embed_text(title: str, heading: str | None, text: str) -> str:
 
 
 class Library:
-    """Articles in, chunks out; the only writer of the Collection."""
+    """Articles in, chunks out; the only writer of the Collection in this process.
+
+    Article records and the figure index are cached here, stamped with the store's generation;
+    a write by another process (another API replica, a `newsqa ingest`) changes the generation,
+    and the next read, at most `check_interval_s` later, reloads them from the store.
+    """
 
     def __init__(self, collection: Collection, embedder: Embedder, chunk_tokens: int,
-                 max_chars: int = 2_000_000) -> None:
+                 max_chars: int = 2_000_000, check_interval_s: float = 0.1) -> None:
         self.collection = collection
         self.max_chars = max_chars
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
+        self.check_interval_s = check_interval_s
         self._write_lock = threading.Lock()
-        self._articles: dict[str, dict[str, Any]] = dict(collection.store.list_records(ARTICLES))
-        self.figures = FigureIndex.from_records(collection.store.list_records(FIGURES))
+        self._load_lock = threading.Lock()
+        self._checked_at = float("-inf")
+        self._load()
+
+    # -- the cache --------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        store = self.collection.store
+        generation = store.generation()  # first: a write landing during the load reloads again
+        self._articles: dict[str, dict[str, Any]] = dict(store.list_records(ARTICLES))
+        self._figures = FigureIndex.from_records(store.list_records(FIGURES))
+        self._generation = generation
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload the cache if the store changed since it was loaded (one cheap query)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.check_interval_s:
+            return
+        with self._load_lock:
+            self._checked_at = now
+            if self.collection.store.generation() != self._generation:
+                self._load()
+
+    def _wrote(self, generation: int) -> None:
+        """Our own write committed `generation`: if it directly follows the cached one, the
+        cache (updated in place) is current; otherwise another process wrote too: reload."""
+        with self._load_lock:
+            if generation == self._generation + 1:
+                self._generation = generation
+            else:
+                self._load()
+
+    @property
+    def figures(self) -> FigureIndex:
+        self.refresh()
+        return self._figures
 
     # -- reading ----------------------------------------------------------------------------
 
     def article_ids(self) -> list[str]:
+        self.refresh()
         return sorted(self._articles)
 
     def record(self, article_id: str) -> dict[str, Any]:
+        self.refresh()
         record = self._articles.get(article_id)
         if record is None:
             raise ArticleNotFound(article_id)
@@ -198,6 +241,7 @@ class Library:
         """Store what is new in `article`; all of it or (on any error) none of it."""
         self._validate(article)
         with self._write_lock:
+            self.refresh(force=True)  # another replica may have ingested this article
             previous = self._articles.get(article.id)
             known = {u["sid"]: u["hash"] for u in (previous or {}).get("updates", [])}
             if previous and previous.get("body_hash"):
@@ -218,7 +262,8 @@ class Library:
                 batch.put_record(ARTICLES, article.id, record)
             result = self.collection.write(batch)
             self._articles[article.id] = record
-            self.figures.put_records(article.id, figures)
+            self._figures.put_records(article.id, figures)
+            self._wrote(result.generation)
         replaced = sum(1 for s in changed if s.sid in known)
         return IngestResult(article.id, article.title, len(changed) - replaced,
                             len(result.added_ids), replaced)

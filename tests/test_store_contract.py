@@ -193,3 +193,31 @@ def test_the_service_ingests_and_answers_the_same_on_either_engine(tmp_path: Pat
     assert qa.library.article_ids() == ["city-budget"]
     qa.close()
 
+
+def test_a_replica_sees_articles_and_figures_another_one_ingested(tmp_path: Path,
+                                                                  store_url: str) -> None:
+    """Two services on one database (two API replicas): what one ingests, the other lists and
+    finds among its figures at once, though it had cached the articles before."""
+    from datetime import UTC, datetime
+
+    from index.embed import HashingEmbedder
+
+    def replica(name: str) -> NewsQA:
+        settings = Settings(data_dir=tmp_path / name, embedder="hashing", database_url=store_url)
+        return NewsQA(settings, embedder=HashingEmbedder())
+
+    first, second = replica("one"), replica("two")
+    assert second.library.article_ids() == []
+    first.ingest(_article("The council approved a budget of $4.2 million for the library."))
+    second.library.refresh(force=True)  # what the next request does at most 0.1 s later
+    assert second.library.article_ids() == ["city-budget"]
+    assert second.library.article("city-budget").body.startswith("The council approved")
+    found = second.figures("$4.2 million")
+    assert [a.figure.article_id for a in found.appearances] == ["city-budget"]
+    later = Update(Timestamp(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), False),
+                   "The budget rose to $4.5 million.")
+    second.ingest(_article("The council approved a budget of $4.2 million for the library.", (later,)))
+    first.library.refresh(force=True)
+    assert len(first.library.article("city-budget").updates) == 1
+    first.close()
+    second.close()
