@@ -124,8 +124,7 @@ def articles(data_dir: DataDir = None) -> None:
     """List ingested articles with their update counts."""
     service = _service(data_dir)
     try:
-        for article_id in service.library.article_ids():
-            a = service.library.article(article_id)
+        for a in service.articles():
             typer.echo(f"{a.id}\t{len(a.updates)} updates\t{a.title}")
     finally:
         service.close()
@@ -146,7 +145,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if demo:
         typer.echo(f"ingesting the demo corpus from {DEMO_CORPUS} ...")
         ingest_files(service, [DEMO_CORPUS])
-    typer.echo(f"newsqa serving {len(service.library.article_ids())} articles at "
+    typer.echo(f"newsqa serving {service.health().articles} articles at "
                f"http://{host}:{port}/ (API docs at /docs)")
     try:
         uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info")

@@ -22,8 +22,8 @@ router = APIRouter()
 
 @router.get("/healthz", response_model=Health, tags=["service"])
 def healthz(newsqa: NewsQADep) -> Health:
-    return Health(status="ok", articles=len(newsqa.library.article_ids()),
-                  chunks=len(newsqa.collection), model=newsqa.embedder.name)
+    health = newsqa.health()
+    return Health(status="ok", articles=health.articles, chunks=health.chunks, model=health.model)
 
 
 @router.post("/v1/ask", response_model=AskResponse, tags=["answers"])
@@ -43,9 +43,9 @@ def ingest(body: ArticleIn, newsqa: NewsQADep) -> IngestOut:
 
 @router.get("/v1/articles", response_model=list[ArticleSummary], tags=["articles"])
 def list_articles(newsqa: NewsQADep) -> list[ArticleSummary]:
-    return [ArticleSummary.of(newsqa.library.article(i)) for i in newsqa.library.article_ids()]
+    return [ArticleSummary.of(a) for a in newsqa.articles()]
 
 
 @router.get("/v1/articles/{article_id}", response_model=ArticleOut, tags=["articles"])
 def get_article(article_id: str, newsqa: NewsQADep) -> ArticleOut:
-    return ArticleOut.of(newsqa.library.article(article_id))
+    return ArticleOut.of(newsqa.article(article_id))

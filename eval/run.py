@@ -67,18 +67,16 @@ def build_index(service: NewsQA, embedder: CachedEmbedder, dataset: Dataset,
     articles = [to_article(a, zone) for a in dataset.articles if a.text.strip()]
     started = time.perf_counter()
     texts = [t for a in tqdm(articles, desc="chunking", unit="article", disable=not config.progress,
-                             mininterval=2) for t in service.library.texts_to_embed(a)]
+                             mininterval=2) for t in service.texts_to_embed(a)]
     with _bar(config, len(texts), "embedding", "chunk") as bar:
         misses_before = embedder.misses
         embedder.embed(texts, progress=bar.update)
         embedded = embedder.misses - misses_before
     embed_s = time.perf_counter() - started
-    with service.collection.bulk(), _bar(config, len(articles), "ingesting", "article") as bar:
-        for article in articles:
-            service.ingest(article)
-            bar.update(1)
+    with _bar(config, len(articles), "ingesting", "article") as bar:
+        service.ingest_many(articles, done=lambda _: bar.update(1))
     total_s = time.perf_counter() - started
-    chunks = len(service.collection)
+    chunks = service.health().chunks
     return {"chunks": chunks, "seconds": round(total_s, 1), "chunks_per_s": round(chunks / total_s, 1),
             "newly_embedded": embedded, "embed_seconds": round(embed_s, 1)}
 

@@ -242,6 +242,18 @@ class Collection:
         stored = self.store.vectors(ids)
         return {i: float(np.dot(v, vector)) for i, v in stored.items()}
 
+    def generation(self) -> int:
+        """The store's write counter: it moves whenever any process writes."""
+        return self.store.generation()
+
+    def record(self, collection: str, key: str) -> Any | None:
+        """One stored record (a JSON value) of `collection`, or None."""
+        return self.store.get_record(collection, key)
+
+    def records(self, collection: str) -> list[tuple[str, Any]]:
+        """Every (key, record) of `collection`, by key."""
+        return self.store.list_records(collection)
+
     def idf(self, term: str) -> float:
         """BM25 idf of an analysed term over the collection (what weighs a question's words)."""
         return self.engine.idf(term)

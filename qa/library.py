@@ -17,7 +17,7 @@ from index.embed import Embedder
 from index.store import NewDoc
 from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
-from qa.figures.index import FIGURES, FigureIndex, figure_record
+from qa.figures.index import FIGURES, FigureIndex, figure_record, section_stamps
 from qa.ids import content_hash, is_valid_article_id
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
 
@@ -89,14 +89,14 @@ class Library:
         self._load_lock = threading.Lock()
         self._checked_at = float("-inf")
         self._load()
+        self._backfill_figures()
 
     # -- the cache --------------------------------------------------------------------------
 
     def _load(self) -> None:
-        store = self.collection.store
-        generation = store.generation()  # first: a write landing during the load reloads again
-        self._articles: dict[str, dict[str, Any]] = dict(store.list_records(ARTICLES))
-        self._figures = FigureIndex.from_records(store.list_records(FIGURES))
+        generation = self.collection.generation()  # first: a write landing meanwhile reloads again
+        self._articles: dict[str, dict[str, Any]] = dict(self.collection.records(ARTICLES))
+        self._figures = FigureIndex.from_records(self.collection.records(FIGURES))
         self._generation = generation
 
     def refresh(self, force: bool = False) -> None:
@@ -106,7 +106,7 @@ class Library:
             return
         with self._load_lock:
             self._checked_at = now
-            if self.collection.store.generation() != self._generation:
+            if self.collection.generation() != self._generation:
                 self._load()
 
     def _wrote(self, generation: int) -> None:
@@ -137,7 +137,7 @@ class Library:
         return record
 
     def section_text(self, article_id: str, sid: str) -> str | None:
-        value = self.collection.store.get_record(SECTIONS, f"{article_id}|{sid}")
+        value = self.collection.record(SECTIONS, f"{article_id}|{sid}")
         return None if value is None else str(value["text"])
 
     def article(self, article_id: str) -> Article:
@@ -236,6 +236,28 @@ class Library:
                 "source": article.source, "published_at": _stamp_to_json(article.published_at),
                 "body_hash": content_hash(body.text) if body else (previous or {}).get("body_hash"),
                 "updates": ordered}
+
+    def _backfill_figures(self) -> None:
+        """Extract the figures of sections stored before figures were (older data directories)."""
+        records: dict[str, dict[str, dict[str, Any]]] = {}
+        for article_id in self.article_ids():
+            for sid, stamp in section_stamps(self.record(article_id)):
+                if self.figures.has_section(article_id, sid):
+                    continue
+                text = self.section_text(article_id, sid)
+                if text is not None:
+                    records.setdefault(article_id, {})[sid] = figure_record(text, stamp)
+        if not records:
+            return
+        batch = Batch()
+        for article_id, sections in records.items():
+            for sid, record in sections.items():
+                batch.put_record(FIGURES, f"{article_id}|{sid}", record)
+        with self._write_lock:
+            result = self.collection.write(batch)
+            for article_id, sections in records.items():
+                self._figures.put_records(article_id, sections)
+            self._wrote(result.generation)
 
     def ingest(self, article: Article) -> IngestResult:
         """Store what is new in `article`; all of it or (on any error) none of it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -37,6 +37,15 @@ class FileOutcome:
     path: str
     result: IngestResult | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    """What the service holds: articles, chunks, and the embedding model it was built with."""
+
+    articles: int
+    chunks: int
+    model: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,22 @@ class NewsQA:
     def ingest(self, article: Article) -> IngestResult:
         return self.library.ingest(article)
 
+    def ingest_many(self, articles: Iterable[Article],
+                    done: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
+        """Ingest many articles, each atomically, saving the search indexes once at the end
+        (a bulk load); `done` hears of each article as it is stored."""
+        results = []
+        with self.collection.bulk():
+            for article in articles:
+                results.append(self.ingest(article))
+                if done is not None:
+                    done(results[-1])
+        return results
+
+    def texts_to_embed(self, article: Article) -> list[str]:
+        """What ingesting `article` would embed (a bulk loader embeds these in large batches first)."""
+        return self.library.texts_to_embed(article)
+
     def ingest_paths(self, paths: list[Path]) -> Iterator[FileOutcome]:
         """Ingest every article file under `paths`, one outcome per file; a bad file stops nothing."""
         for path in find_article_files(paths):
@@ -99,6 +124,23 @@ class NewsQA:
                 yield FileOutcome(str(path), result=self.ingest(article))
             except NewsqaError as exc:
                 yield FileOutcome(str(path), error=str(exc))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def article_ids(self) -> list[str]:
+        return self.library.article_ids()
+
+    def article(self, article_id: str) -> Article:
+        """The stored article, body and updates; ArticleNotFound if there is none."""
+        return self.library.article(article_id)
+
+    def articles(self) -> list[Article]:
+        """Every stored article, by id."""
+        return [self.library.article(i) for i in self.library.article_ids()]
+
+    def health(self) -> ServiceHealth:
+        return ServiceHealth(len(self.library.article_ids()), len(self.collection),
+                             self.embedder.name)
 
     # -- questions --------------------------------------------------------------------------
 
@@ -199,4 +241,4 @@ def mode_of(value: str) -> SearchMode:
     raise InvalidQuestion(f"mode {value!r} is unknown; use one of {', '.join(SEARCH_MODES)}")
 
 
-__all__ = ["NewsQA", "FileOutcome", "TimedAnswer", "ArticleParseError"]
+__all__ = ["NewsQA", "FileOutcome", "ServiceHealth", "TimedAnswer", "ArticleParseError"]

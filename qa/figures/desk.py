@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from index.collection import Batch
 from qa.errors import InvalidQuestion
 from qa.figures.answers import figure_answer, first_appearance_topic, topic_answer
 from qa.figures.changes import ArticleChanges, article_changes
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, parse_figure_query
-from qa.figures.index import FIGURES, figure_record, section_stamps
 from qa.figures.timeline import FigureTimeline, figure_timeline
 from qa.figures.topics import TOPIC_PASSAGES, topic_timeline
 from qa.library import Library
@@ -23,33 +20,13 @@ SearchFn = Callable[[str, int, datetime | None], list[Passage]]
 
 
 class FigureDesk:
-    """Looks figures up by value or topic; every result quotes the stored text verbatim."""
+    """Looks figures up by value or topic; every result quotes the stored text verbatim.
+    Reads the library's figures only: the Library is the one writer."""
 
     def __init__(self, library: Library, search: SearchFn, max_query_chars: int = 1000) -> None:
         self.library = library
         self.search = search
         self.max_query_chars = max_query_chars
-        self._backfill()
-
-    def _backfill(self) -> None:
-        """Extract the figures of sections stored before figures were (older data directories)."""
-        records: dict[str, dict[str, dict[str, Any]]] = {}
-        for article_id in self.library.article_ids():
-            for sid, stamp in section_stamps(self.library.record(article_id)):
-                if self.library.figures.has_section(article_id, sid):
-                    continue
-                text = self.library.section_text(article_id, sid)
-                if text is not None:
-                    records.setdefault(article_id, {})[sid] = figure_record(text, stamp)
-        if not records:
-            return
-        batch = Batch()
-        for article_id, sections in records.items():
-            for sid, record in sections.items():
-                batch.put_record(FIGURES, f"{article_id}|{sid}", record)
-        self.library.collection.write(batch)
-        for article_id, sections in records.items():
-            self.library.figures.put_records(article_id, sections)
 
     def _checked(self, query: str) -> str:
         text = query.strip()
