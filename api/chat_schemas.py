@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import AskResponse, CitationOut
+from api.schemas import AskResponse
 from qa.conversation import ChatReply, Message
 
 MAX_MESSAGES = 50
@@ -76,8 +76,3 @@ class TokenEvent(BaseModel):
 
 class ErrorEvent(BaseModel):
     detail: str
-
-
-STREAM_EVENTS: dict[str, type[BaseModel]] = {
-    "meta": MetaEvent, "token": TokenEvent, "citation": CitationOut, "done": ChatResponse,
-    "error": ErrorEvent}

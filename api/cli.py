@@ -3,51 +3,24 @@ command, so `newsqa --help` is instant."""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from api.cli_common import AsJson, AsOf, DataDir, open_service, run_command, settings_for
 from api.cli_errors import TranslatingGroup
+from api.cli_figures import bench_figures_command, changes_command, figures_command
+from eval.cli import eval_command
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pydantic import BaseModel
-
     from qa.service import NewsQA
-    from qa.settings import Settings
-
-ResultT = TypeVar("ResultT", bound="BaseModel")
 
 app = typer.Typer(help="Question answering over live-updating news, with quoted, timestamped "
                        "citations.", no_args_is_help=True, add_completion=False,
                   cls=TranslatingGroup)
 
-DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
-    "--data-dir", help="Data directory (default: $NEWSQA_DATA_DIR or ./data).")]
-
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "qa" / "demo_corpus"
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    from pydantic import ValidationError
-
-    from qa.settings import Settings
-
-    if data_dir is not None:
-        os.environ["NEWSQA_DATA_DIR"] = str(data_dir)
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
-def _service(data_dir: Path | None) -> NewsQA:
-    from qa.service import NewsQA
-
-    return NewsQA(_settings(data_dir))
 
 
 def ingest_files(service: NewsQA, paths: list[Path], quiet: bool = False) -> int:
@@ -70,7 +43,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Article files or fo
            data_dir: DataDir = None) -> None:
     """Ingest live-format (.txt/.md) and JSON (.json) articles; a file that fails is reported and
     nothing of it is stored."""
-    service = _service(data_dir)
+    service = open_service(data_dir)
     try:
         failed = ingest_files(service, paths)
     finally:
@@ -81,11 +54,10 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Article files or fo
 
 @app.command()
 def ask(question: str,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+        as_json: AsJson = False,
         top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50)] = None,  # noqa: UP045
         mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or bm25.")] = None,  # noqa: UP045
-        as_of: Annotated[Optional[str], typer.Option(  # noqa: UP045
-            "--as-of", help="Only text published at or before this time (ISO 8601).")] = None,
+        as_of: AsOf = None,
         data_dir: DataDir = None) -> None:
     """Answer QUESTION from the ingested coverage, with quotes and timestamps."""
     from api.schemas import AskResponse
@@ -105,24 +77,10 @@ def ask(question: str,
     run_command(data_dir, compute, as_json, show)
 
 
-def run_command(data_dir: Path | None, compute: Callable[[NewsQA], ResultT], as_json: bool,
-                show: Callable[[ResultT], None]) -> None:
-    """Open the service, compute, close it; print the result as the API's JSON or for a person."""
-    service = _service(data_dir)
-    try:
-        result = compute(service)
-    finally:
-        service.close()
-    if as_json:
-        typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
-    else:
-        show(result)
-
-
 @app.command()
 def articles(data_dir: DataDir = None) -> None:
     """List ingested articles with their update counts."""
-    service = _service(data_dir)
+    service = open_service(data_dir)
     try:
         for a in service.articles():
             typer.echo(f"{a.id}\t{len(a.updates)} updates\t{a.title}")
@@ -140,7 +98,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from api.app import create_app
     from qa.service import NewsQA
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     service = NewsQA(settings)
     if demo:
         typer.echo(f"ingesting the demo corpus from {DEMO_CORPUS} ...")
@@ -153,24 +111,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         service.close()
 
 
-def _register_eval() -> None:
-    from eval.cli import eval_command
-
-    app.command("eval")(eval_command)
-
-
-_register_eval()
-
-
-def _register_figures() -> None:
-    from api.cli_figures import bench_figures_command, changes_command, figures_command
-
-    app.command("figures")(figures_command)
-    app.command("changes")(changes_command)
-    app.command("bench-figures")(bench_figures_command)
-
-
-_register_figures()
+app.command("eval")(eval_command)
+app.command("figures")(figures_command)
+app.command("changes")(changes_command)
+app.command("bench-figures")(bench_figures_command)
 
 
 def main() -> None:

@@ -3,20 +3,16 @@ changed in an article, and how fast a figure look-up is. Registered by api/cli.p
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from api.cli_common import AsJson, AsOf, DataDir, run_command
 
 if TYPE_CHECKING:  # pragma: no cover
     from api.schemas_figures import AppearanceOut, ChangesResponse, FiguresResponse
     from qa.service import NewsQA
 
-DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
-    "--data-dir", help="Data directory (default: $NEWSQA_DATA_DIR or ./data).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
-AsOf = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--as-of", help="Only text published at or before this time (ISO 8601).")]
 PREVIEW_CHARS = 240
 
 
@@ -86,7 +82,6 @@ def figures_command(query: Annotated[str, typer.Argument(
     """Every appearance of a figure, oldest first, or the figures about a topic with revisions."""
     import time
 
-    from api.cli import run_command
     from api.schemas_figures import FiguresResponse
     from qa.timeparse import parse_timestamp
 
@@ -124,7 +119,6 @@ def changes_command(article_id: str,
                     full: Annotated[bool, typer.Option(help="Print each update in full.")] = False,
                     data_dir: DataDir = None) -> None:
     """The updates of ARTICLE_ID published after --since, and the figures new in them."""
-    from api.cli import run_command
     from api.schemas_figures import ChangesResponse
     from qa.timeparse import parse_timestamp
 

@@ -1,7 +1,7 @@
 """Benchmark datasets for ``newsqa eval``: read a news QA dataset folder into plain values.
 
-Two layouts are recognised; ``load_dataset`` picks one from the file names in the folder and
-hands it to its reader (eval/realtimeqa.py, eval/generic.py).
+Two layouts are recognised; ``load_dataset`` (eval/layouts.py) picks one from the file names in
+the folder and hands it to its reader (eval/realtimeqa.py, eval/generic.py).
 Every file may be plain (``.jsonl``) or gzip-compressed (``.jsonl.gz``), never both at once.
 Dates may be written ``2022/06/16``, ``2026-01-08`` or with a time after the day
 (``2022/06/17/16:34``, ``2026-01-08T10:00:00Z``); empty or missing dates read as unknown.
@@ -255,31 +255,6 @@ def find_file(root: Path, stem: str) -> Path | None:
     if len(present) == 2:
         raise DatasetError(f"{root}: both {stem} and {stem}.gz exist; keep only one of them")
     return present[0] if present else None
-
-
-# ---------------------------------------------------------------- layouts
-
-
-def load_dataset(path: Path, limit: int | None = None) -> Dataset:
-    """Read a dataset folder in the RealTimeQA or the generic layout (see the module doc)."""
-    root = Path(path)
-    if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder; pass the folder that holds the dataset files")
-    if limit is not None and limit < 1:
-        raise DatasetError(f"limit must be a positive number of questions, got {limit}")
-    from eval.generic import load_generic
-    from eval.realtimeqa import load_realtimeqa, weekly_files
-
-    corpus, questions = find_file(root, "corpus.jsonl"), find_file(root, "questions.jsonl")
-    if corpus and questions:
-        return load_generic(root, corpus, questions, limit)
-    weekly = weekly_files(root)
-    if weekly["qa"]:
-        return load_realtimeqa(root, weekly, limit)
-    raise DatasetError(
-        f"{root}: no dataset found; expected corpus.jsonl and questions.jsonl (generic layout) "
-        "or YYYYMMDD_qa.jsonl files (RealTimeQA layout), plain or .gz; see eval/datasets.py"
-    )
 
 
 def nonzero_counts(counter: Counter[str]) -> dict[str, int]:

@@ -8,14 +8,15 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from eval.datasets import Dataset, EvalArticle, EvalQuestion, answerable, load_dataset, normalise_text
+from eval.datasets import Dataset, EvalArticle, EvalQuestion, answerable, normalise_text
+from eval.layouts import load_dataset
 from eval.metrics import (
     QuestionResult,
     RankedPassage,
@@ -157,6 +158,3 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
                  places=places, per_question=per_question)
     return {**summary, "modes": modes}
 
-
-def today() -> date:  # pragma: no cover - a seam for tests
-    return date.today()

@@ -40,9 +40,5 @@ class InvalidTime(NewsqaError):
     """A timestamp that cannot be read."""
 
 
-class ConfigError(NewsqaError):
-    """Settings that cannot work (bad zone, unknown mode, unusable data directory...)."""
-
-
 class InvalidConversation(NewsqaError):
     """Chat messages that cannot be answered (no user question last, bad conversation id...)."""

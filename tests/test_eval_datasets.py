@@ -16,10 +16,10 @@ from eval.datasets import (
     answer_in,
     answerable,
     article_id,
-    load_dataset,
     parse_date,
 )
 from eval.errors import DatasetError
+from eval.layouts import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REALTIMEQA = FIXTURES / "eval_realtimeqa"

@@ -44,7 +44,7 @@ from qa.figures.timeline import (
     SectionTexts,
     appearances,
 )
-from qa.models import Chunk, Passage
+from qa.models import Passage
 
 MAX_REVISION_RATIO = 2.0
 TOPIC_PASSAGES = 20
@@ -71,14 +71,6 @@ class _Item:
     def key(self) -> GroupKey:
         f = self.figure
         return (f.article_id, f.kind, f.currency, self.noun if f.kind == "count" else None, f.rate)
-
-
-def sid_of(articles: Articles, chunk: Chunk) -> str:
-    """The stored section id of a retrieved chunk."""
-    if chunk.section.kind == "body":
-        return "body"
-    updates = articles.record(chunk.article_id)["updates"]
-    return str(updates[(chunk.section.index or 0) - 1]["sid"])
 
 
 def topic_timeline(index: FigureIndex, articles: Articles, topic: str, passages: Sequence[Passage],
