@@ -69,6 +69,10 @@ def ask(question: str,
 
     def show(result: AskResponse) -> None:
         typer.echo(result.answer)
+        w = result.window
+        if w.since or w.as_of:
+            asked = f" (from “{w.from_question}”)" if w.from_question else ""
+            typer.echo(f"  window: after {w.since or 'the start'}, up to {w.as_of or 'now'}{asked}")
         for c in result.citations:
             where = "body" if c.section == "body" else f"update {c.update_index}"
             typer.echo(f"  [{c.marker}] {c.title} — {where}, {c.timestamp or 'time unknown'}")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa.library import IngestResult
 from qa.models import Article, Citation, Timestamp
+from qa.question_time import Window
 from qa.service import TimedAnswer
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -46,10 +47,28 @@ class CitationOut(BaseModel):
                    score=c.score)
 
 
+class WindowOut(BaseModel):
+    """The evidence an answer could use: text published after `since` and at or before `as_of`."""
+
+    since: str | None = Field(None, description="ISO 8601, exclusive; null: from the start.")
+    as_of: str | None = Field(None, description="ISO 8601, inclusive; null: up to now.")
+    from_question: str | None = Field(
+        None, description="The question's own words that set the window ('since 6:30 PM'); null "
+                          "when only the request's as_of did.")
+
+    @classmethod
+    def of(cls, w: Window) -> WindowOut:
+        return cls(since=None if w.since is None else w.since.isoformat(),
+                   as_of=None if w.as_of is None else w.as_of.isoformat(), from_question=w.phrase)
+
+
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
     citations: list[CitationOut]
+    window: WindowOut = Field(default_factory=WindowOut, description=(
+        "The window of publication times the answer used: the request's as_of and the times "
+        "written in the question ('as of 5:35 PM', 'since 6:30 PM'), both applied."))
     took_ms: float
 
     @classmethod
@@ -57,7 +76,7 @@ class AskResponse(BaseModel):
         a = timed.answer
         return cls(answer=a.text, abstained=a.abstained,
                    citations=[CitationOut.of(c) for c in a.citations],
-                   took_ms=round(timed.took_ms, 2))
+                   window=WindowOut.of(timed.window), took_ms=round(timed.took_ms, 2))
 
 
 class UpdateIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -23,11 +23,21 @@ from qa.figures.extract import DEFAULT_REL_TOLERANCE
 from qa.figures.timeline import FigureTimeline, aware
 from qa.library import IngestResult, Library
 from qa.models import Answer, Article, Citation, Passage
+from qa.question_time import (
+    Window,
+    empty_window_text,
+    find_time_phrases,
+    needs_story,
+    question_window,
+    without_phrases,
+)
 from qa.ranking import RecencySettings, rerank_by_recency
 from qa.settings import Settings
 from qa.sources import find_article_files, read_article_file
 
 log = logging.getLogger(__name__)
+
+SINCE_DEPTH = 100  # candidates searched when a window has a `since` or a story, before filtering
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class ServiceHealth:
 class TimedAnswer:
     answer: Answer
     took_ms: float
+    window: Window = Window()  # the evidence the answer could use: published after since, by as_of
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -167,7 +178,10 @@ class NewsQA:
         return text
 
     def search(self, query: str, top_k: int | None = None, mode: str | None = None,
-               as_of: datetime | None = None) -> list[Passage]:
+               as_of: datetime | None = None, since: datetime | None = None,
+               story: str | None = None) -> list[Passage]:
+        """The best passages for `query` published by `as_of` (and after `since`, and of the
+        article `story` when one is given)."""
         k = top_k or self.settings.top_k
         if not 1 <= k <= 100:
             raise InvalidQuestion(f"top_k={k} is out of range; use 1 to 100")
@@ -177,6 +191,8 @@ class NewsQA:
                                   f"{', '.join(SEARCH_MODES)}")
         vector = self._embed_query(query) if search_mode != "bm25" else None
         depth = max(k, self.recency.candidates) if self.recency.weight > 0 else k
+        if since is not None or story is not None:
+            depth = max(depth, SINCE_DEPTH)  # what the window keeps is found among more candidates
         hits = self.collection.search(query, vector, depth, mode_of(search_mode),
                                       time_max=None if as_of is None else as_of.timestamp())
         docs = self.collection.get([h.id for h in hits])
@@ -186,29 +202,64 @@ class NewsQA:
         passages = [Passage(h.id, self.library.chunk_from_meta(docs[h.id].text, docs[h.id].meta),
                             h.score, h.dense if h.dense is not None else cosine.get(h.id),
                             h.keyword) for h in hits if h.id in docs]
+        if since is not None:
+            passages = [p for p in passages
+                        if p.chunk.timestamp is not None and p.chunk.timestamp.moment > since]
+        if story is not None:
+            passages = [p for p in passages if p.chunk.article_id == story]
         moment = as_of or datetime.now(UTC)
         return rerank_by_recency(passages, moment, self.recency)[:k]
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None,
-            as_of: datetime | None = None, *, search_for: str | None = None,
-            derived: bool = False) -> TimedAnswer:
+            as_of: datetime | None = None, *, since: datetime | None = None,
+            search_for: str | None = None, derived: bool = False) -> TimedAnswer:
         """Answer `question`; `search_for` retrieves with other words (a resolved follow-up).
 
-        `derived`: `question` was built from one already checked with `check_question` (a
-        follow-up with words borrowed from the previous turn), so it is not held to the length
-        limit a reader's own question is.
+        Times written in the question ("as of 5:35 PM", "since 6:30 PM") bound the evidence as
+        `as_of` and `since` do, and both apply (qa/question_time.py); the answer says which
+        window it used. `derived`: `question` was built from one already checked with
+        `check_question` (a follow-up with words borrowed from the previous turn), so it is not
+        held to the length limit a reader's own question is.
         """
         started = time.perf_counter()
         text = question.strip() if derived else self.check_question(question)
-        as_of = aware(as_of, self.settings.zone)
-        from_figures = self.desk.answer(text, as_of)
+        zone = self.settings.zone
+        window, text, search_for = self.window_of(text, Window(aware(since, zone),
+                                                               aware(as_of, zone)), search_for)
+        answer = self._answer(text, window, top_k, mode, search_for)
+        return TimedAnswer(verified(answer, self._section_of),
+                           (time.perf_counter() - started) * 1000, window)
+
+    def window_of(self, question: str, asked: Window, search_for: str | None = None
+                  ) -> tuple[Window, str, str | None]:
+        """The window a question asks for (its own times and `asked`, both applied), and the
+        question and search words without those times."""
+        phrases = find_time_phrases(question)
+        if not phrases:
+            return asked, question, search_for
+        plain = without_phrases(question, phrases)
+        if search_for is not None:
+            search_for = without_phrases(search_for, find_time_phrases(search_for))
+        now = asked.as_of or datetime.now(UTC)
+        story = self.desk.story_of(plain, asked.as_of)
+        reference = (self.desk.latest_moment(story, now) if story else None) or now
+        window = asked.narrowed(question_window(phrases, reference, now, self.settings.zone))
+        if needs_story(phrases) and story is not None:
+            window = replace(window, story=story)
+        return window, plain, search_for
+
+    def _answer(self, text: str, window: Window, top_k: int | None, mode: str | None,
+                search_for: str | None) -> Answer:
+        if window.empty:
+            return Answer(empty_window_text(window), abstained=True)
+        from_figures = self.desk.answer(text, window)
         if from_figures is not None:
-            return TimedAnswer(verified(from_figures, self._section_of),
-                               (time.perf_counter() - started) * 1000)
-        passages = self.search(search_for or text, top_k, mode, as_of)
-        answer = compose_answer(text, passages, self.collection.idf, self.answer_settings)
-        answer = verified(answer, self._section_of)
-        return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
+            return from_figures
+        passages = self.search(search_for or text, top_k, mode, window.as_of, window.since,
+                               window.story)
+        if not passages and window.since is not None:
+            return Answer(empty_window_text(window), abstained=True)
+        return compose_answer(text, passages, self.collection.idf, self.answer_settings)
 
     def figures(self, query: str, as_of: datetime | None = None,
                 tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:

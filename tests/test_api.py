@@ -31,7 +31,7 @@ def test_ask_returns_verbatim_cited_timestamped_quotes(client: TestClient, servi
     response = client.post("/v1/ask", json={"question": "How much is the bridge contract worth?"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"answer", "abstained", "citations", "took_ms"}
+    assert set(body) == {"answer", "abstained", "citations", "window", "took_ms"}
     assert not body["abstained"] and body["citations"]
     for c in body["citations"]:
         assert f"[{c['marker']}]" in body["answer"]

@@ -292,7 +292,9 @@ def test_api_changes_and_ask(client: TestClient) -> None:
     assert [f["stated"] for f in changes["updates"][0]["new_figures"]] == ["$45 billion", "400%"]
     body = client.post("/v1/ask", json={"question": FIRST_QUESTION,
                                         "as_of": "2025-10-08T17:35:00Z"}).json()
-    assert set(body) == {"answer", "abstained", "citations", "took_ms"}
+    assert set(body) == {"answer", "abstained", "citations", "window", "took_ms"}
+    assert body["window"] == {"since": None, "as_of": "2025-10-08T17:35:00+00:00",
+                              "from_question": None}
     assert "17:40:56" not in body["answer"]
     assert [c["timestamp"] for c in body["citations"]] == ["2025-10-08", "2025-10-08T17:20:57+00:00"]
     as_written = client.post("/v1/ask", json={"question": FIRST_QUESTION,  # as the page writes it

@@ -9,7 +9,7 @@ time known only to the day says so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from qa.figures.timeline import Appearance, FigureTimeline
@@ -56,7 +56,7 @@ def when_text(stamp: Timestamp | None, day_known: date | None = None) -> str:
 
 
 @dataclass
-class _Writer:
+class Writer:
     """Sentences with markers, and the citations they point to, numbered in order of use."""
 
     sentences: list[str]
@@ -71,18 +71,27 @@ class _Writer:
         self.citations.append(appearance.citation(marker))
         return f"[{marker}]"
 
+    def add(self, citation: Citation) -> str:
+        """The marker of a quote not from the figure index (an update's sentence)."""
+        for c in self.citations:
+            if (c.article_id, c.section, c.start) == (citation.article_id, citation.section,
+                                                      citation.start):
+                return f"[{c.marker}]"
+        self.citations.append(replace(citation, marker=len(self.citations) + 1))
+        return f"[{len(self.citations)}]"
+
     def answer(self) -> Answer:
         return Answer(" ".join(self.sentences), False, tuple(self.citations))
 
 
-def _place(a: Appearance, several_articles: bool) -> str:
+def place(a: Appearance, several_articles: bool) -> str:
     of = f" of “{a.title}”" if several_articles else ""
     if a.section.kind == "body":
         return f"in the body{of}" if several_articles else "in the article body"
     return f"in an update{of}"
 
 
-def _published(a: Appearance) -> str:
+def published(a: Appearance) -> str:
     stamp = a.timestamp
     if stamp is not None and not stamp.date_only:
         return f"published at {when_text(stamp)}"
@@ -110,15 +119,15 @@ def figure_answer(timeline: FigureTimeline) -> Answer:
     asked = timeline.figure.surface
     several = len({a.figure.article_id for a in shown}) > 1
     exact = [a for a in shown if a.match == "exact"]
-    w = _Writer([], [])
+    w = Writer([], [])
     first = exact[0] if exact else shown[0]
     if exact:
-        w.sentences.append(f"{asked} first appeared {_place(first, several)}, "
-                           f"{_published(first)} {w.cite(first)}.")
+        w.sentences.append(f"{asked} first appeared {place(first, several)}, "
+                           f"{published(first)} {w.cite(first)}.")
     else:
         w.sentences.append(f"{asked} does not appear in those words; the closest form, "
-                           f"“{first.stated}”, first appeared {_place(first, several)}, "
-                           f"{_published(first)} {w.cite(first)}.")
+                           f"“{first.stated}”, first appeared {place(first, several)}, "
+                           f"{published(first)} {w.cite(first)}.")
     day = first.timestamp.day if first.timestamp else None
     reference = first
     if first.timestamp is not None and first.timestamp.date_only:
@@ -134,7 +143,7 @@ def figure_answer(timeline: FigureTimeline) -> Answer:
     return w.answer()
 
 
-def _approximate_forms(w: _Writer, shown: tuple[Appearance, ...], reference: Appearance,
+def _approximate_forms(w: Writer, shown: tuple[Appearance, ...], reference: Appearance,
                        day: date | None) -> None:
     """Name the approximate forms stated before `reference` (or, when its time is only a date,
     the same day), one appearance per distinct wording."""
@@ -168,9 +177,9 @@ def topic_answer(timeline: FigureTimeline) -> Answer | None:
     markers = group.values[0].markers
     first = next(a for a in timeline.appearances if a.marker == markers[0])
     several = len({a.figure.article_id for a in timeline.appearances}) > 1
-    w = _Writer([], [])
+    w = Writer([], [])
     w.sentences.append(f"The first figure reported on “{timeline.query.strip()}” ({group.label}) "
-                       f"was {first.stated}, {_place(first, several)}, {_published(first)} "
+                       f"was {first.stated}, {place(first, several)}, {published(first)} "
                        f"{w.cite(first)}.")
     day = first.timestamp.day if first.timestamp else None
     revisions = [r for r in timeline.revisions

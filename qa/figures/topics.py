@@ -114,10 +114,10 @@ def _best_articles(articles: Articles, texts: SectionTexts, topic: Topic,
         article_id = passage.chunk.article_id
         if article_id not in seen:
             seen.append(article_id)
-    return [a for a in seen if topic.covered_by(_article_terms(articles, texts, a, as_of))]
+    return [a for a in seen if topic.covered_by(article_terms(articles, texts, a, as_of))]
 
 
-def _article_terms(articles: Articles, texts: SectionTexts, article_id: str,
+def article_terms(articles: Articles, texts: SectionTexts, article_id: str,
                    as_of: datetime | None) -> set[str]:
     record = articles.record(article_id)
     sids = [sid for sid, stamp in section_stamps(record)
@@ -228,6 +228,38 @@ def _same_value(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=DEFAULT_REL_TOLERANCE)
 
 
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _unit(f: FigureAt) -> float:
+    """The place of the last significant digit as written, in the figure's value: 1e8 for
+    "$28.7 billion", 1e9 for "$29 billion", 10 for "3,400"."""
+    m = _NUMBER.search(f.surface)
+    if m is None:
+        return 0.0
+    digits = m[0].replace(",", "")
+    number = float(digits)
+    if "." in digits:
+        place = 10.0 ** -len(digits.split(".")[1])
+    else:
+        place = 10.0 ** (len(digits) - len(digits.rstrip("0")) if digits.rstrip("0") else 0)
+    return place * (f.value / number) if number else 0.0
+
+
+def restates(old: FigureAt, new: FigureAt) -> bool:
+    """Whether `new` states `old`'s value again: the same value, or one within the tolerance that
+    is hedged ("nearly $29 billion") or rounded ("$29 billion" for $28.7 billion). "5.9 metres"
+    after "5.8 metres", or "$655 million" after "$640 million", is a new value."""
+    if math.isclose(old.value, new.value, rel_tol=1e-9):
+        return True
+    if not _same_value(old.value, new.value):
+        return False
+    if old.qualifier or new.qualifier:
+        return True
+    coarse = max(_unit(old), _unit(new))
+    return coarse > 0 and math.floor(old.value / coarse + 0.5) == math.floor(new.value / coarse + 0.5)
+
+
 def _plausible(old: float, new: float) -> bool:
     low, high = sorted((abs(old), abs(new)))
     return low > 0 and high / low <= MAX_REVISION_RATIO
@@ -243,15 +275,14 @@ def find_revisions(items: Sequence[_Item]) -> list[tuple[int, int]]:
     for positions in sorted(sections.values()):
         for i in positions:
             new = items[i]
-            if any(_same_value(items[e].figure.value, new.figure.value) for e in established):
+            if any(restates(items[e].figure, new.figure) for e in established):
                 continue
             old = [e for e in established if _plausible(items[e].figure.value, new.figure.value)
                    and not _stated_apart(items, positions, i, items[e].figure.value)]
             if old:
                 revisions.append((max(old, key=lambda e: items[e].figure.order_key()), i))
         for i in positions:
-            value = items[i].figure.value
-            established = [e for e in established if not _same_value(items[e].figure.value, value)]
+            established = [e for e in established if not restates(items[e].figure, items[i].figure)]
             established.append(i)
     return revisions
 

@@ -1,0 +1,275 @@
+"""Times written in a question ("as of 5:35 PM", "since 6:30 PM", "between 5 and 6 PM", "on
+October 8") read as the window of evidence they ask for, as `as_of` and `since` are.
+
+Rules, so a reader need not reverse-engineer them:
+- A question's time is read in NEWSQA_DEFAULT_TZ unless it names a zone ("5:35 PM ET", "17:35
+  UTC", "+02:00").
+- A time without a day is on the day of `reference`, the latest coverage of the story asked
+  about (itself no later than the moment of asking), or on the day before when that is nearer
+  to it: for a story last updated at 7:20 AM, "11 PM" is the evening before; for one last
+  updated at 4:40 PM, "6 AM" is that morning and "since 5 PM" twenty minutes after its last
+  update (it finds nothing). "7:01" without AM/PM is whichever of 7:01
+  AM and 7:01 PM is nearer. A range's first end is the latest one before its second ("between
+  11 PM and 1 AM" spans midnight). A date without a year is its most recent occurrence by then.
+  "today" and "yesterday" count from the moment of asking (`as_of`, or now).
+- Such a time is the story's clock, so its evidence is that story's: the answer quotes only the
+  article the time was read against (`Window.story`). A question with a full date is not
+  limited to one story.
+- A written time covers its whole minute (a date its whole day): "as of 5:35 PM" keeps text
+  stamped 5:35:40 PM; "since 6:30 PM" keeps it too; "after", "before" and "since the 7:01
+  update" leave the named minute out.
+- Only a clock time or a day bounds the evidence: "in 2025" or "by 2028" is what the story is
+  about, not when it was published.
+- A window from the question and an explicit `as_of`/`since` are both applied: evidence must
+  satisfy each, so the stricter bound wins (see `Window.narrowed`).
+
+dateparser reads the clock and date spellings ("5:35 p.m.", "noon", "Oct. 8th", "8 October
+2025"); this module finds them in the question, pairs them with their cue word and decides which
+occurrence is meant, which is where dateparser alone read "7:01" as morning and "between 5 and
+6 PM" as May.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+TICK = timedelta(microseconds=1)
+
+_MERIDIEM = r"[ap]\.?\s?m\b\.?"
+_CLOCK = (rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s*{_MERIDIEM})?|\d{{1,2}}\s*{_MERIDIEM}"
+          r"|noon|midday|midnight)")
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_ORD = r"(?:st|nd|rd|th)?"
+_DATE = (rf"(?:{_MONTH}\s+\d{{1,2}}{_ORD}(?:,?\s+\d{{4}})?|\d{{1,2}}{_ORD}\s+(?:of\s+)?{_MONTH}"
+         r"(?:,?\s+\d{4})?|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|today|yesterday)")
+_ZONE = r"(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[ecmp][sd]?t)\b"
+_MOMENT = (rf"(?:{_CLOCK}(?:\s+{_ZONE})?(?:,?\s+(?:on\s+)?{_DATE})?"
+           rf"|{_DATE}(?:,?\s+(?:at\s+)?{_CLOCK}(?:\s+{_ZONE})?)?)")
+_UPDATE = r"(?:\s+(?:update|post|entry)\b)?"
+_PHRASE = re.compile(
+    rf"\bbetween\s+(?:the\s+)?(?P<a>{_MOMENT}|\d{{1,2}})\s+and\s+(?:the\s+)?(?P<b>{_MOMENT}){_UPDATE}"
+    rf"|\bfrom\s+(?:the\s+)?(?P<fa>{_MOMENT}|\d{{1,2}})\s+(?:to|until|till)\s+(?:the\s+)?"
+    rf"(?P<fb>{_MOMENT}){_UPDATE}"
+    rf"|\b(?P<since_cue>since|after)\s+(?P<since_the>the\s+)?(?P<since>{_MOMENT})(?P<since_u>{_UPDATE})"
+    rf"|\bbefore\s+(?:the\s+)?(?P<before>{_MOMENT}){_UPDATE}"
+    rf"|\b(?:as\s+of|as\s+at|at|by|until|till|up\s+to)\s+(?:the\s+)?(?P<asof>{_MOMENT}){_UPDATE}"
+    rf"|\b(?:on|during)\s+(?P<on>{_DATE})",
+    re.IGNORECASE)
+_ZONES = {"et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
+          "ct": "America/Chicago", "cst": "America/Chicago", "cdt": "America/Chicago",
+          "mt": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver",
+          "pt": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The evidence a question may use: published after `since` and at or before `as_of`
+    (either may be open). `phrase` is what the question wrote, when the window came from it."""
+
+    since: datetime | None = None
+    as_of: datetime | None = None
+    phrase: str | None = None
+    story: str | None = None  # the article whose clock a time without a day was read on
+
+    @property
+    def empty(self) -> bool:
+        return self.since is not None and self.as_of is not None and self.since >= self.as_of
+
+    def admits(self, moment: datetime | None) -> bool:
+        """Whether text published at `moment` lies in the window (unknown times only in an open
+    one); `story` is checked where the text's article is known."""
+        if moment is None:
+            return self.since is None and self.as_of is None
+        return ((self.since is None or moment > self.since)
+                and (self.as_of is None or moment <= self.as_of))
+
+    def narrowed(self, other: Window) -> Window:
+        """Both windows at once: the later `since`, the earlier `as_of`."""
+        since = max((m for m in (self.since, other.since) if m is not None), default=None)
+        as_of = min((m for m in (self.as_of, other.as_of) if m is not None), default=None)
+        return Window(since, as_of, other.phrase or self.phrase, other.story or self.story)
+
+
+@dataclass(frozen=True)
+class TimePhrase:
+    """A time expression found in a question, with its place, before it is resolved."""
+
+    start: int
+    end: int
+    text: str
+    match: re.Match[str]
+
+
+def find_time_phrases(question: str) -> list[TimePhrase]:
+    return [TimePhrase(m.start(), m.end(), m[0], m) for m in _PHRASE.finditer(question)]
+
+
+def needs_story(phrases: list[TimePhrase]) -> bool:
+    """Whether a phrase gives a time without a day ("since 6 PM"), read on one story's clock."""
+    return any(re.search(_DATE, p.text, re.IGNORECASE) is None for p in phrases)
+
+
+def without_phrases(question: str, phrases: list[TimePhrase]) -> str:
+    """The question with its time phrases taken out ("What changed since 6 PM?" -> "What changed?")."""
+    out, at = [], 0
+    for p in phrases:
+        out.append(question[at:p.start])
+        at = p.end
+    out.append(question[at:])
+    return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", "".join(out))).strip()
+
+
+# -- reading one moment ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spelled:
+    """A moment as written: its clock (hour, minute, second, whether AM/PM or noon/midnight
+    fixed the half of the day), its date, and its zone, each None when not written."""
+
+    clock: tuple[int, int, int, bool] | None
+    day: date | None
+    zone: tzinfo | None
+
+
+def _zone_of(text: str) -> tzinfo | None:
+    m = re.search(rf"(?<![\w:]){_ZONE}", text, re.IGNORECASE)
+    if m is None:
+        return None
+    word = m[0].lower()
+    if word in ("utc", "gmt", "z"):
+        return UTC
+    if word[0] in "+-":
+        digits = word[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return timezone(delta if word[0] == "+" else -delta)
+    return ZoneInfo(_ZONES[word]) if word in _ZONES else None
+
+
+def _clock_of(text: str) -> tuple[int, int, int, bool] | None:
+    m = re.search(_CLOCK, text, re.IGNORECASE)
+    if m is None:
+        return None
+    word = m[0].lower()
+    if word in ("noon", "midday"):
+        return (12, 0, 0, True)
+    if word == "midnight":
+        return (0, 0, 0, True)
+    parsed = _dateparser(word, {})
+    if parsed is None:
+        return None
+    fixed = bool(re.search(_MERIDIEM, word, re.IGNORECASE)) or parsed.hour == 0 or parsed.hour > 12
+    return (parsed.hour, parsed.minute, parsed.second, fixed)
+
+
+def _day_of(text: str, asked: datetime, reference: datetime) -> date | None:
+    m = re.search(_DATE, text, re.IGNORECASE)
+    if m is None:
+        return None
+    word = m[0].lower()
+    if word in ("today", "yesterday"):
+        return asked.date() - timedelta(days=1 if word == "yesterday" else 0)
+    base = reference.replace(tzinfo=None)
+    parsed = _dateparser(word, {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base,
+                                "DATE_ORDER": "MDY", "REQUIRE_PARTS": ["day", "month"]})
+    return None if parsed is None else parsed.date()
+
+
+def _dateparser(text: str, settings: dict[str, object]) -> datetime | None:
+    import dateparser  # imported on the first question with a time in it: ~0.3 s
+
+    return dateparser.parse(text, languages=["en"], settings=settings)
+
+
+def _spelled(text: str, asked: datetime, reference: datetime) -> _Spelled:
+    clock_part = re.sub(_DATE, " ", text, flags=re.IGNORECASE)
+    return _Spelled(_clock_of(clock_part), _day_of(text, asked, reference), _zone_of(clock_part))
+
+
+def _occurrence(spelled: _Spelled, anchor: datetime, zone: tzinfo,
+                nearest: bool = True) -> tuple[datetime, datetime]:
+    """(start, end) of the spelled moment's occurrence on `anchor`'s day or the day before that
+    is nearest to `anchor` (with `nearest` false, the latest one starting at or before it): a
+    minute for a clock time, a day for a date."""
+    zone = spelled.zone or zone
+    local = anchor.astimezone(zone)
+    if spelled.clock is None:
+        day = spelled.day or local.date()
+        start = datetime.combine(day, time(0), tzinfo=zone)
+        return start, start + timedelta(days=1) - TICK
+    hour, minute, second, fixed = spelled.clock
+    hours = [hour] if fixed else [hour % 12, hour % 12 + 12]
+    days = [spelled.day] if spelled.day else [local.date() - timedelta(days=d) for d in (0, 1)]
+    options = [datetime.combine(d, time(h, minute, second), tzinfo=zone) for d in days for h in hours]
+    earlier = [o for o in options if o <= local]
+    if nearest or not earlier:
+        start = min(options, key=lambda o: (abs(o - local), o > local))
+    else:
+        start = max(earlier)
+    unit = timedelta(seconds=1) if second else timedelta(minutes=1)
+    return start, start + unit - TICK
+
+
+# -- phrases to windows ----------------------------------------------------------------------
+
+
+def _with_meridiem(first: str, second: str) -> str:
+    """'5' in "between 5 and 6 PM" takes the second end's AM/PM."""
+    if re.fullmatch(r"\d{1,2}", first.strip()):
+        m = re.search(_MERIDIEM, second, re.IGNORECASE)
+        return f"{first} {m[0]}" if m else f"{first}:00"
+    return first
+
+
+def phrase_window(phrase: TimePhrase, reference: datetime, asked: datetime,
+                  zone: tzinfo) -> Window:
+    """The window one phrase asks for (see the module's rules)."""
+    m = phrase.match
+
+    def occurrence(text: str, anchor: datetime = reference,
+                   nearest: bool = True) -> tuple[datetime, datetime]:
+        return _occurrence(_spelled(text, asked, reference), anchor, zone, nearest)
+
+    for a_key, b_key in (("a", "b"), ("fa", "fb")):
+        if m[b_key]:
+            b_start, b_end = occurrence(m[b_key])
+            a_start, _ = occurrence(_with_meridiem(m[a_key], m[b_key]), b_start, nearest=False)
+            return Window(a_start - TICK, b_end, phrase.text)
+    if m["since"]:
+        start, end = occurrence(m["since"])
+        after_it = m["since_cue"].lower() == "after" or bool(m["since_u"].strip())
+        return Window(end if after_it else start - TICK, None, phrase.text)
+    if m["before"]:
+        start, _ = occurrence(m["before"])
+        return Window(None, start - TICK, phrase.text)
+    if m["asof"]:
+        _, end = occurrence(m["asof"])
+        return Window(None, end, phrase.text)
+    start, end = occurrence(m["on"])
+    return Window(start - TICK, end, phrase.text)
+
+
+def question_window(phrases: list[TimePhrase], reference: datetime, asked: datetime,
+                    zone: tzinfo) -> Window:
+    """Every phrase's window at once; the phrases' words, joined, as `phrase`."""
+    window = Window()
+    for p in phrases:
+        window = window.narrowed(phrase_window(p, reference, asked, zone))
+    return replace(window, phrase="; ".join(p.text for p in phrases) or None)
+
+
+def empty_window_text(window: Window) -> str:
+    """The answer when nothing was published in the window asked for."""
+    since = "the start" if window.since is None else _clock_text(window.since + TICK)
+    until = "now" if window.as_of is None else _clock_text(window.as_of)
+    asked = f" (“{window.phrase}”)" if window.phrase else ""
+    return (f"Nothing in the coverage was published from {since} to {until}{asked}, so I cannot "
+            "answer from that time.")
+
+
+def _clock_text(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()

@@ -1,0 +1,124 @@
+"""Times written in a question, read as the window of evidence they ask for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qa.question_time import (
+    TICK,
+    Window,
+    find_time_phrases,
+    question_window,
+    without_phrases,
+)
+
+REF = datetime(2025, 10, 8, 19, 11, 11, tzinfo=UTC)      # the latest coverage of the story
+ASKED = datetime(2025, 10, 9, 9, 0, tzinfo=UTC)           # the moment of asking
+NIGHT_REF = datetime(2026, 11, 4, 7, 20, tzinfo=UTC)      # a story that ran past midnight
+
+
+def t(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 10, year: int = 2025,
+      tz: timezone | ZoneInfo = UTC) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=tz)
+
+
+def end_of_minute(moment: datetime) -> datetime:
+    return moment + timedelta(minutes=1) - TICK
+
+
+def window(question: str, reference: datetime = REF, asked: datetime = ASKED) -> Window:
+    phrases = find_time_phrases(question)
+    assert phrases, f"no time found in {question!r}"
+    return question_window(phrases, reference, asked, UTC)
+
+
+@pytest.mark.parametrize(("question", "since", "as_of"), [
+    ("What did the coverage say as of 5:35 PM?", None, end_of_minute(t(8, 17, 35))),
+    ("What did it say as of 5:35 p.m.?", None, end_of_minute(t(8, 17, 35))),
+    ("What did it say as of 5:35pm?", None, end_of_minute(t(8, 17, 35))),
+    ("What did it say at 17:35?", None, end_of_minute(t(8, 17, 35))),
+    ("What did it say at 5:35:20 PM?", None, t(8, 17, 35, 20) + timedelta(seconds=1) - TICK),
+    ("What did it say at 6 pm yesterday?", None, end_of_minute(t(8, 18))),
+    ("What did it say yesterday at 6 pm?", None, end_of_minute(t(8, 18))),
+    ("What changed since 6:30 PM?", t(8, 18, 30) - TICK, None),
+    ("What changed after 6:30 PM?", end_of_minute(t(8, 18, 30)), None),
+    ("What did it say before the 7:01 update?", None, t(8, 19, 1) - TICK),
+    ("What changed since the 7:01 update?", end_of_minute(t(8, 19, 1)), None),
+    ("What was reported on October 8?", t(8, 0) - TICK, t(9, 0) - TICK),
+    ("What was reported on Oct. 8th?", t(8, 0) - TICK, t(9, 0) - TICK),
+    ("What was reported on 8 October 2025?", t(8, 0) - TICK, t(9, 0) - TICK),
+    ("What was reported between 5 and 6 PM?", t(8, 17) - TICK, end_of_minute(t(8, 18))),
+    ("What was reported between 5:30 and 6:15 pm?", t(8, 17, 30) - TICK, end_of_minute(t(8, 18, 15))),
+    ("What was reported from 5 PM to 6 PM?", t(8, 17) - TICK, end_of_minute(t(8, 18))),
+    ("What did it say at noon?", None, end_of_minute(t(8, 12))),
+    ("What did it say as of midnight?", None, end_of_minute(t(8, 0))),
+    ("What did it say at 12 am?", None, end_of_minute(t(8, 0))),
+    ("What did it say at 12:30 a.m.?", None, end_of_minute(t(8, 0, 30))),
+    ("What did it say at 12:30?", None, end_of_minute(t(8, 12, 30))),   # nearer than 12:30 AM
+    ("What did it say as of 7:05?", None, end_of_minute(t(8, 19, 5))),  # 7:05 PM is nearer
+    ("What did it say as of 8:00?", None, end_of_minute(t(8, 20, 0))),  # 49 minutes after REF
+    ("What did it say as of 11 PM?", None, end_of_minute(t(8, 23))),    # nearer than the night before
+    ("What did it say as of 6 AM?", None, end_of_minute(t(8, 6))),
+    ("What did it say as of 5:35 PM UTC?", None, end_of_minute(t(8, 17, 35))),
+    ("What did it say as of 1:35 PM ET?", None,
+     end_of_minute(t(8, 13, 35, tz=ZoneInfo("America/New_York")))),
+    ("What did it say as of 7:35 PM +02:00?", None,
+     end_of_minute(t(8, 19, 35, tz=timezone(timedelta(hours=2))))),
+])
+def test_question_times(question: str, since: datetime | None, as_of: datetime | None) -> None:
+    w = window(question)
+    assert (w.since, w.as_of) == (since, as_of)
+
+
+@pytest.mark.parametrize(("question", "since", "as_of"), [
+    # across midnight: the latest coverage is 7:20 AM on 4 November
+    ("How high was the river as of 11 PM?", None, end_of_minute(t(3, 23, month=11, year=2026))),
+    ("What was said between 11 PM and 1 AM?", t(3, 23, month=11, year=2026) - TICK,
+     end_of_minute(t(4, 1, month=11, year=2026))),
+    ("What was said between midnight and 3 AM?", t(4, 0, month=11, year=2026) - TICK,
+     end_of_minute(t(4, 3, month=11, year=2026))),
+    ("What was said since midnight?", t(4, 0, month=11, year=2026) - TICK, None),
+    ("What was said since 11:30 PM?", t(3, 23, 30, month=11, year=2026) - TICK, None),
+    ("What was said since 9 AM?", t(4, 9, month=11, year=2026) - TICK, None),  # later: nothing
+    ("What was said on November 3?", t(3, 0, month=11, year=2026) - TICK,
+     t(4, 0, month=11, year=2026) - TICK),
+])
+def test_day_boundary(question: str, since: datetime | None, as_of: datetime | None) -> None:
+    w = window(question, NIGHT_REF, NIGHT_REF + timedelta(hours=2))
+    assert (w.since, w.as_of) == (since, as_of)
+
+
+def test_yesterday_counts_from_the_moment_of_asking() -> None:
+    asked = datetime(2026, 11, 4, 8, 0, tzinfo=UTC)
+    w = window("How many homes had no power at 11:30 PM yesterday?", NIGHT_REF, asked)
+    assert w.as_of == end_of_minute(t(3, 23, 30, month=11, year=2026))
+
+
+@pytest.mark.parametrize("question", [
+    "How much did ICE receive in 2025?",
+    "Will the system be running by 2028?",
+    "How many riders at 40% of the fleet?",
+    "What happened at Dunmore Bridge?",
+    "Who won the 2 contracts?",
+    "How many people were evacuated from 14 towns?",
+])
+def test_no_time_where_none_is_written(question: str) -> None:
+    assert find_time_phrases(question) == []
+
+
+def test_two_phrases_narrow_each_other_and_the_question_reads_without_them() -> None:
+    question = "What changed since 5 PM as of 6:30 PM?"
+    w = window(question)
+    assert (w.since, w.as_of) == (t(8, 17) - TICK, end_of_minute(t(8, 18, 30)))
+    assert without_phrases(question, find_time_phrases(question)) == "What changed?"
+
+
+def test_explicit_as_of_and_question_time_both_apply() -> None:
+    asked = Window(None, t(8, 18))
+    assert asked.narrowed(window("What did it say as of 5:35 PM?")).as_of == end_of_minute(t(8, 17, 35))
+    assert asked.narrowed(window("What did it say as of 6:45 PM?")).as_of == t(8, 18)
+    empty = asked.narrowed(window("What changed since 6:30 PM?"))
+    assert empty.empty and not empty.admits(t(8, 18, 40))

@@ -1,0 +1,93 @@
+"""Times written in a question bound the evidence, and change questions are answered from the
+update timeline; on the shared sample and the demo corpus, through NewsQA and the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from qa.service import NewsQA
+from tests.conftest import DEMO, SAMPLE_ID, require_sample
+
+AT_1735 = datetime(2025, 10, 8, 17, 35, 59, 999999, tzinfo=UTC)
+AT_1830 = datetime(2025, 10, 8, 18, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def sample(service: NewsQA) -> NewsQA:
+    outcomes = list(service.ingest_paths([require_sample(), DEMO]))
+    assert all(o.error is None for o in outcomes), outcomes
+    return service
+
+
+def test_as_of_written_in_the_question_bounds_the_quotes(sample: NewsQA) -> None:
+    timed = sample.ask("What did the coverage say about ICE's budget as of 5:35 PM?")
+    assert timed.window.as_of == AT_1735 and timed.window.phrase == "as of 5:35 PM"
+    assert not timed.answer.abstained and timed.answer.citations
+    assert all(c.timestamp and c.timestamp.moment <= AT_1735 for c in timed.answer.citations)
+
+
+@pytest.fixture
+def ice_only(service: NewsQA) -> NewsQA:
+    assert all(o.error is None for o in service.ingest_paths([require_sample()]))
+    return service
+
+
+def test_what_changed_since_lists_the_updates_after_that_time(ice_only: NewsQA) -> None:
+    sample = ice_only
+    timed = sample.ask("What changed since 6:30 PM?")
+    answer = timed.answer
+    assert timed.window.since is not None and timed.window.since < AT_1830
+    assert not answer.abstained and answer.citations
+    assert all(c.article_id == SAMPLE_ID and c.timestamp and c.timestamp.moment >= AT_1830
+               for c in answer.citations)
+    changes = sample.changes(SAMPLE_ID, AT_1830)
+    for u in changes.updates:
+        assert f"(update {u.index})" in answer.text
+    assert all(sample.quote_is_verbatim(c) for c in answer.citations)
+
+
+def test_an_unrevised_figure_is_stated_throughout(sample: NewsQA) -> None:
+    answer = sample.ask("How did the ICE budget figure change across updates?").answer
+    assert "$28.7 billion throughout, first reported" in answer.text
+    assert "DOGE" not in answer.text
+    assert all("$28.7 billion" in c.quote for c in answer.citations)
+
+
+def test_was_it_revised_gives_both_values_and_times(sample: NewsQA) -> None:
+    answer = sample.ask("Was the bridge contract cost revised?").answer
+    assert "revised from $410 million [1] to $452 million at 14:20:00" in answer.text
+    assert [c.timestamp.iso() for c in answer.citations if c.timestamp] == [
+        "2026-03-14", "2026-03-14T14:20:00+00:00"]
+
+
+def test_window_the_question_and_as_of_disagree_on(sample: NewsQA) -> None:
+    early = datetime(2025, 10, 8, 17, 25, tzinfo=UTC)
+    timed = sample.ask("What did the coverage say about ICE's budget as of 6:45 PM?", as_of=early)
+    assert timed.window.as_of == early   # the stricter bound wins
+    assert all(c.timestamp and c.timestamp.moment <= early for c in timed.answer.citations)
+    empty = sample.ask("What changed since 6:30 PM?", as_of=early)
+    assert empty.answer.abstained and not empty.answer.citations
+    assert "Nothing in the coverage was published" in empty.answer.text
+
+
+def test_no_updates_in_the_window_says_so(sample: NewsQA) -> None:
+    answer = sample.ask("What changed in the ICE deportation story since 7:30 PM?").answer
+    assert answer.abstained and not answer.citations and "No update" in answer.text
+
+
+def test_api_and_chat_carry_the_window(sample: NewsQA) -> None:
+    app = create_app(sample.settings, service=sample)
+    with TestClient(app) as client:
+        body = client.post("/v1/ask", json={
+            "question": "What did the coverage say about ICE's budget as of 5:35 PM?"}).json()
+        chat = client.post("/v1/chat", json={"messages": [
+            {"role": "user", "content": "What changed in the ICE story since 6:30 PM?"}]}).json()
+    assert body["window"] == {"since": None, "as_of": AT_1735.isoformat(),
+                              "from_question": "as of 5:35 PM"}
+    assert chat["window"]["from_question"] == "since 6:30 PM"
+    assert all(c["article_id"] == SAMPLE_ID for c in chat["citations"])
+    assert chat["window"]["since"].startswith("2025-10-08T18:29:59")
