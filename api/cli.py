@@ -12,6 +12,8 @@ from api.cli_common import AsJson, AsOf, DataDir, open_service, run_command, set
 from api.cli_errors import TranslatingGroup
 from api.cli_figures import bench_figures_command, changes_command, figures_command
 from eval.cli import eval_command
+from index.modes import SEARCH_MODES
+from qa.limits import MAX_TOP_K
 
 if TYPE_CHECKING:  # pragma: no cover
     from qa.service import NewsQA
@@ -20,6 +22,7 @@ app = typer.Typer(help="Question answering over live-updating news, with quoted,
                        "citations.", no_args_is_help=True, add_completion=False,
                   cls=TranslatingGroup)
 
+MODES_HELP = f"{', '.join(SEARCH_MODES[:-1])} or {SEARCH_MODES[-1]}."
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "qa" / "demo_corpus"
 
 
@@ -55,8 +58,8 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Article files or fo
 @app.command()
 def ask(question: str,
         as_json: AsJson = False,
-        top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50)] = None,  # noqa: UP045
-        mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or bm25.")] = None,  # noqa: UP045
+        top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=MAX_TOP_K)] = None,  # noqa: UP045
+        mode: Annotated[Optional[str], typer.Option(help=MODES_HELP)] = None,  # noqa: UP045
         as_of: AsOf = None,
         data_dir: DataDir = None) -> None:
     """Answer QUESTION from the ingested coverage, with quotes and timestamps."""

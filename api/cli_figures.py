@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from api.cli_common import AsJson, AsOf, DataDir, run_command
+from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from api.schemas_figures import AppearanceOut, ChangesResponse, FiguresResponse
@@ -76,8 +77,8 @@ def figures_command(query: Annotated[str, typer.Argument(
                         help="A figure ('$28.7 billion') or a topic ('ICE budget').")],
                     as_json: AsJson = False, as_of: AsOf = None,
                     tolerance: Annotated[float, typer.Option(
-                        min=0, max=0.5, help="Relative difference still counted as approximate."
-                    )] = 0.05,
+                        min=0, max=MAX_TOLERANCE,
+                        help="Relative difference still counted as approximate.")] = DEFAULT_REL_TOLERANCE,
                     data_dir: DataDir = None) -> None:
     """Every appearance of a figure, oldest first, or the figures about a topic with revisions."""
     import time

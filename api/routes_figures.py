@@ -11,8 +11,7 @@ from fastapi import APIRouter, Query
 from api.deps import NewsQADep, moment_of
 from api.schemas import AS_OF_HELP
 from api.schemas_figures import ChangesResponse, FiguresResponse
-from qa.figures.extract import DEFAULT_REL_TOLERANCE
-from qa.figures.timeline import MAX_TOLERANCE
+from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
 router = APIRouter()
 

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from index.modes import SearchMode
 from qa.library import IngestResult
+from qa.limits import MAX_TOP_K
 from qa.models import Article, Citation, Timestamp
 from qa.question_time import Window
 from qa.service import TimedAnswer
-
-Mode = Literal["hybrid", "dense", "bm25"]
 
 AS_OF_HELP = ("Use only text published at or before this time (ISO 8601, or a live-page stamp "
               "such as '10/8/2025, 5:35 PM'; without a zone, NEWSQA_DEFAULT_TZ).")
@@ -21,8 +21,8 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., description="The question, in plain words.",
                           examples=["How much funding did ICE receive in 2025?"])
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default 5).")
-    mode: Mode | None = Field(None, description="Retrieval mode (default hybrid).")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default 5).")
+    mode: SearchMode | None = Field(None, description="Retrieval mode (default hybrid).")
     as_of: str | None = Field(None, description=AS_OF_HELP,
                               examples=["2025-10-08T17:35:00-04:00", "10/8/2025, 5:35 PM"])
 

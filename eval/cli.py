@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-MODES = ("bm25", "dense", "hybrid")
+from index.modes import SEARCH_MODES
+
+MODES = tuple(sorted(SEARCH_MODES))  # the report's order: bm25, dense, hybrid
 
 
 def eval_command(

@@ -28,6 +28,7 @@ from eval.metrics import (
 )
 from eval.report import write_report
 from index.embed_cache import CachedEmbedder
+from index.modes import SEARCH_MODES
 from qa.models import Article, Timestamp
 from qa.service import NewsQA, make_embedder
 from qa.settings import Settings
@@ -37,7 +38,7 @@ from qa.settings import Settings
 class EvalConfig:
     dataset: Path
     out: Path
-    modes: tuple[str, ...] = ("bm25", "dense", "hybrid")
+    modes: tuple[str, ...] = tuple(sorted(SEARCH_MODES))  # bm25, dense, hybrid
     limit: int | None = None
     depth: int = 20                 # passages retrieved per question (hit@20 needs 20)
     use_question_date: bool = True  # ask "as of" the end of the question's day

@@ -18,17 +18,16 @@ import numpy as np
 
 from index.embedded import EmbeddedEngine, VectorFactory
 from index.engine import (
-    SEARCH_MODES,
     FusionSettings,
     Hit,
     IndexedDoc,
     Query,
     SearchEngine,
-    SearchMode,
     StoreStamp,
 )
 from index.errors import CollectionMismatch
 from index.keyword import KeywordIndex
+from index.modes import SEARCH_MODES, SearchMode
 from index.store import NewDoc, Store, StoredDoc, delete_docs, insert_docs, put_record
 from index.vectors import vector_index_for
 

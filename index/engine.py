@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
-SearchMode = Literal["dense", "bm25", "hybrid"]
-SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+from index.modes import SearchMode
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from qa.errors import ArticleNotFound, InvalidArticle
 from qa.figures.index import FIGURES, FigureIndex, figure_record, section_stamps
 from qa.ids import content_hash, is_valid_article_id
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
+from qa.records import stamp_from_json, stamp_to_json
 
 ARTICLES = "articles"
 SECTIONS = "sections"
@@ -47,19 +48,8 @@ class IngestResult:
         return self.new_chunks > 0 or self.replaced_sections > 0
 
 
-def _stamp_to_json(stamp: Timestamp | None) -> dict[str, Any] | None:
-    return None if stamp is None else {"moment": stamp.moment.isoformat(),
-                                       "date_only": stamp.date_only}
-
-
-def _stamp_from_json(value: dict[str, Any] | None) -> Timestamp | None:
-    if value is None:
-        return None
-    return Timestamp(datetime.fromisoformat(value["moment"]), bool(value["date_only"]))
-
-
 def _required_stamp(value: dict[str, Any]) -> Timestamp:
-    stamp = _stamp_from_json(value)
+    stamp = stamp_from_json(value)
     assert stamp is not None, "updates always have a time"
     return stamp
 
@@ -146,7 +136,7 @@ class Library:
                                self.section_text(article_id, u["sid"]) or "")
                         for u in record["updates"])
         return Article(id=article_id, title=record["title"], url=record["url"],
-                       source=record["source"], published_at=_stamp_from_json(record["published_at"]),
+                       source=record["source"], published_at=stamp_from_json(record["published_at"]),
                        body=self.section_text(article_id, "body") or "", updates=updates)
 
     def section_ref(self, article_id: str, sid: str) -> SectionRef:
@@ -160,7 +150,7 @@ class Library:
         return Chunk(article_id=meta["article_id"],
                      section=self.section_ref(meta["article_id"], meta["sid"]),
                      text=text, start=meta["start"], end=meta["end"],
-                     timestamp=_stamp_from_json(meta["timestamp"]), heading=meta["heading"],
+                     timestamp=stamp_from_json(meta["timestamp"]), heading=meta["heading"],
                      title=record.get("title", meta.get("title", "")), url=record.get("url"))
 
     # -- writing ----------------------------------------------------------------------------
@@ -219,7 +209,7 @@ class Library:
                        time=None if when is None else when.moment.timestamp(),
                        meta={"article_id": article.id, "sid": section.sid, "start": span.start,
                              "end": span.end, "heading": span.heading, "title": article.title,
-                             "timestamp": _stamp_to_json(when)})
+                             "timestamp": stamp_to_json(when)})
                 for span, search, vector in zip(spans, texts, vectors, strict=True)]
 
     def _record_for(self, article: Article, previous: dict[str, Any] | None,
@@ -227,13 +217,13 @@ class Library:
         updates = {u["sid"]: u for u in (previous or {}).get("updates", [])}
         for s in sections:
             if s.sid != "body":
-                updates[s.sid] = {"sid": s.sid, "published_at": _stamp_to_json(s.timestamp),
+                updates[s.sid] = {"sid": s.sid, "published_at": stamp_to_json(s.timestamp),
                                   "hash": content_hash(s.text)}
         ordered = sorted(updates.values(),
                          key=lambda u: datetime.fromisoformat(u["published_at"]["moment"]))
         body = next((s for s in sections if s.sid == "body"), None)
         return {"id": article.id, "title": article.title, "url": article.url,
-                "source": article.source, "published_at": _stamp_to_json(article.published_at),
+                "source": article.source, "published_at": stamp_to_json(article.published_at),
                 "body_hash": content_hash(body.text) if body else (previous or {}).get("body_hash"),
                 "updates": ordered}
 
@@ -277,7 +267,7 @@ class Library:
                 for doc in self._chunk_docs(article, section):
                     batch.add(doc)
                 batch.put_record(SECTIONS, f"{article.id}|{section.sid}", {"text": section.text})
-                figures[section.sid] = figure_record(section.text, _stamp_to_json(section.timestamp))
+                figures[section.sid] = figure_record(section.text, stamp_to_json(section.timestamp))
                 batch.put_record(FIGURES, f"{article.id}|{section.sid}", figures[section.sid])
             record = self._record_for(article, previous, changed)
             if record != previous:

@@ -12,16 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from index.collection import SEARCH_MODES, Collection, FusionSettings, SearchMode
+from index.collection import Collection, FusionSettings
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from index.modes import SEARCH_MODES, SearchMode
 from qa.answer import AnswerSettings, compose_answer
 from qa.citations import quote_is_verbatim, verified
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.figures.changes import ArticleChanges
 from qa.figures.desk import FigureDesk
 from qa.figures.extract import DEFAULT_REL_TOLERANCE
-from qa.figures.timeline import FigureTimeline, aware
+from qa.figures.timeline import FigureTimeline
 from qa.library import IngestResult, Library
+from qa.limits import MAX_TOP_K, checked_text
 from qa.models import Answer, Article, Citation, Passage
 from qa.question_time import (
     Window,
@@ -34,6 +36,7 @@ from qa.question_time import (
 from qa.ranking import RecencySettings, rerank_by_recency
 from qa.settings import Settings
 from qa.sources import find_article_files, read_article_file
+from qa.timeparse import aware
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +172,8 @@ class NewsQA:
         return self.query_embedder.embed([text])[0]
 
     def check_question(self, question: str) -> str:
-        text = question.strip()
-        if not text:
-            raise InvalidQuestion("the question is empty; ask something about the coverage")
-        if len(text) > self.settings.max_question_chars:
-            raise InvalidQuestion(f"the question has {len(text):,} characters, over the limit of "
-                                  f"{self.settings.max_question_chars:,}; shorten it")
-        return text
+        return checked_text(question, self.settings.max_question_chars, "question",
+                            "ask something about the coverage")
 
     def search(self, query: str, top_k: int | None = None, mode: str | None = None,
                as_of: datetime | None = None, since: datetime | None = None,
@@ -183,17 +181,14 @@ class NewsQA:
         """The best passages for `query` published by `as_of` (and after `since`, and of the
         article `story` when one is given)."""
         k = top_k or self.settings.top_k
-        if not 1 <= k <= 100:
-            raise InvalidQuestion(f"top_k={k} is out of range; use 1 to 100")
-        search_mode = mode or self.settings.mode
-        if search_mode not in SEARCH_MODES:
-            raise InvalidQuestion(f"mode {search_mode!r} is unknown; use one of "
-                                  f"{', '.join(SEARCH_MODES)}")
+        if not 1 <= k <= MAX_TOP_K:
+            raise InvalidQuestion(f"top_k={k} is out of range; use 1 to {MAX_TOP_K}")
+        search_mode = mode_of(mode or self.settings.mode)
         vector = self._embed_query(query) if search_mode != "bm25" else None
         depth = max(k, self.recency.candidates) if self.recency.weight > 0 else k
         if since is not None or story is not None:
             depth = max(depth, SINCE_DEPTH)  # what the window keeps is found among more candidates
-        hits = self.collection.search(query, vector, depth, mode_of(search_mode),
+        hits = self.collection.search(query, vector, depth, search_mode,
                                       time_max=None if as_of is None else as_of.timestamp())
         docs = self.collection.get([h.id for h in hits])
         # every passage gets its cosine to the question, also those only BM25 found
@@ -271,8 +266,7 @@ class NewsQA:
                 as_of: datetime | None = None) -> ArticleChanges:
         """The updates of an article published after `since`, with the figures new in them."""
         zone = self.settings.zone
-        return self.desk.changes(article_id, since if since.tzinfo else since.replace(tzinfo=zone),
-                                 aware(as_of, zone))
+        return self.desk.changes(article_id, aware(since, zone), aware(as_of, zone))
 
     def quote_is_verbatim(self, citation: Citation) -> bool:
         """Is the citation's quote, at its offsets, exactly the stored text of its section?"""

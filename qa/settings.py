@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.modes import SearchMode
+from qa.limits import MAX_TOP_K
+
 
 class Settings(BaseSettings):
     """Everything newsqa can be told; defaults suit one process on one machine."""
@@ -33,8 +36,8 @@ class Settings(BaseSettings):
     default_tz: str = Field("UTC", description="Zone for timestamps written without one.")
     chunk_tokens: int = Field(200, ge=16, le=2048,
                               description="Target chunk size in tiktoken (cl100k) tokens.")
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="Passages retrieved per question.")
+    mode: SearchMode = "hybrid"
     max_question_chars: int = Field(1000, ge=10)
     max_article_chars: int = Field(2_000_000, ge=1000)
     cors_origins: Annotated[list[str], NoDecode] = Field(

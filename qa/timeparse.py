@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, tzinfo
+from typing import overload
 
 from qa.errors import InvalidTime
 from qa.models import Timestamp
@@ -16,8 +17,19 @@ _US_STAMP = re.compile(
 _SLASH_DATE = re.compile(r"^\s*(\d{4})/(\d{1,2})/(\d{1,2})\s*$")
 
 
-def _at(moment: datetime, zone: tzinfo) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+@overload
+def aware(moment: datetime, zone: tzinfo) -> datetime: ...
+
+
+@overload
+def aware(moment: None, zone: tzinfo) -> None: ...
+
+
+def aware(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    """`moment` with a zone (one written without takes the configured `zone`), or None."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
 
 
 def start_of(day: date, zone: tzinfo) -> Timestamp:
@@ -46,7 +58,7 @@ def parse_timestamp(text: str, zone: tzinfo) -> Timestamp:
             return start_of(date(int(match[1]), int(match[2]), int(match[3])), zone)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return start_of(date.fromisoformat(value), zone)
-        return Timestamp(_at(datetime.fromisoformat(value.replace("Z", "+00:00")), zone))
+        return Timestamp(aware(datetime.fromisoformat(value.replace("Z", "+00:00")), zone))
     except ValueError as exc:
         raise InvalidTime(
             f"cannot read the time {text!r}: {exc}. Write it as ISO 8601 "

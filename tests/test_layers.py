@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from pydantic import ValidationError
+
+from api.schemas import AskRequest
+from qa.errors import InvalidQuestion
+from qa.service import NewsQA
+from qa.settings import Settings
 from tests.conftest import ROOT
 
 SERVICE_PART = re.compile(r"\b(?:newsqa|service)\s*\.\s*(?:library|collection|embedder|query_embedder"
@@ -32,3 +39,13 @@ def test_the_patterns_catch_what_they_are_for() -> None:
     assert SERVICE_PART.search("request.app.state.newsqa.collection.bulk()")
     assert COLLECTION_PART.search("self.collection.store.get_record(x)")
     assert not SERVICE_PART.search("newsqa.article(article_id)")
+
+
+def test_one_top_k_limit_for_the_settings_the_api_and_the_service(service: NewsQA) -> None:
+    with pytest.raises(InvalidQuestion, match="use 1 to 50"):
+        service.search("bridge", top_k=51)
+    with pytest.raises(ValidationError):
+        Settings(top_k=51)
+    with pytest.raises(ValidationError):
+        AskRequest(question="bridge?", top_k=51)
+    assert service.search("bridge", top_k=50) == []

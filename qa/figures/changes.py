@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from qa.figures.extract import EXACT_REL_TOLERANCE, figure_matches
-from qa.figures.index import FigureAt, FigureIndex, stamp_from_json
+from qa.figures.index import FigureAt, FigureIndex
 from qa.figures.timeline import Appearance, Articles, SectionTexts, appearances
 from qa.models import Timestamp
+from qa.records import stamp_from_json
 
 
 @dataclass(frozen=True)

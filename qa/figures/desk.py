@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from index.text import analyze
-from qa.errors import InvalidQuestion
 from qa.figures.answers import figure_answer, first_appearance_topic, topic_answer
 from qa.figures.change_answers import (
     NOT_SUBJECT,
@@ -17,12 +16,14 @@ from qa.figures.change_answers import (
 )
 from qa.figures.changes import ArticleChanges, article_changes
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, parse_figure_query
-from qa.figures.index import published_by, section_stamps, stamp_from_json
+from qa.figures.index import published_by, section_stamps
 from qa.figures.timeline import FigureTimeline, SectionTexts, figure_timeline
 from qa.figures.topics import TOPIC_PASSAGES, article_terms, topic_timeline
 from qa.library import Library
+from qa.limits import checked_text
 from qa.models import Answer, Passage
 from qa.question_time import TICK, Window
+from qa.records import stamp_from_json
 
 # (query, top_k, as_of) -> passages, as NewsQA.search retrieves them
 SearchFn = Callable[[str, int, datetime | None], list[Passage]]
@@ -39,14 +40,8 @@ class FigureDesk:
         self.max_query_chars = max_query_chars
 
     def _checked(self, query: str) -> str:
-        text = query.strip()
-        if not text:
-            raise InvalidQuestion("the figure query is empty; give a figure (\"$28.7 billion\") "
-                                  "or a topic (\"ICE budget\")")
-        if len(text) > self.max_query_chars:
-            raise InvalidQuestion(f"the figure query has {len(text):,} characters, over the limit "
-                                  f"of {self.max_query_chars:,}; shorten it")
-        return text
+        return checked_text(query, self.max_query_chars, "figure query",
+                            "give a figure (\"$28.7 billion\") or a topic (\"ICE budget\")")
 
     def timeline(self, query: str, as_of: datetime | None = None,
                  tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:

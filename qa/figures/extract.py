@@ -34,6 +34,7 @@ FigureKind = Literal["money", "count", "percent"]
 MatchKind = Literal["exact", "approximate"]
 
 EXACT_REL_TOLERANCE = 1e-9
+MAX_TOLERANCE = 0.5  # the widest tolerance a look-up may ask for
 DEFAULT_REL_TOLERANCE = 0.05  # "nearly $29 billion" is 1% from $28.7 billion; $30 billion is 4.5%
 
 

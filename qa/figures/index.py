@@ -20,6 +20,7 @@ import numpy as np
 
 from qa.figures.extract import Figure, extract_figures
 from qa.models import Timestamp
+from qa.records import stamp_from_json
 from qa.sentences import Span, split_sentences
 
 FIGURES = "figures"
@@ -87,12 +88,6 @@ def figure_record(text: str, stamp: dict[str, Any] | None) -> dict[str, Any]:
                         f.surface, quote.start, quote.end,
                         _heading_before(text, headings, f.start)])
     return {"timestamp": stamp, "fields": list(RECORD_FIELDS), "figures": figures}
-
-
-def stamp_from_json(value: dict[str, Any] | None) -> Timestamp | None:
-    if value is None:
-        return None
-    return Timestamp(datetime.fromisoformat(value["moment"]), bool(value["date_only"]))
 
 
 def section_stamps(article: dict[str, Any]) -> list[tuple[str, dict[str, Any] | None]]:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any, Protocol
 
 from qa.errors import InvalidQuestion
-from qa.figures.extract import DEFAULT_REL_TOLERANCE, Figure, MatchKind, figure_matches
+from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE, Figure, MatchKind, figure_matches
 from qa.figures.index import FigureAt, FigureIndex
 from qa.models import Citation, SectionRef, Timestamp
-
-MAX_TOLERANCE = 0.5
 
 
 class Articles(Protocol):
@@ -123,13 +121,6 @@ class FigureTimeline:
     @property
     def count(self) -> int:
         return len(self.appearances)
-
-
-def aware(moment: datetime | None, zone: tzinfo) -> datetime | None:
-    """`moment` with a zone (one written without takes the configured zone), or None."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=zone)
 
 
 def value_bounds(value: float, tolerance: float) -> tuple[float, float]:

@@ -32,7 +32,7 @@ from datetime import datetime
 from index.text import analyze
 from qa.errors import InvalidQuestion
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, lemma
-from qa.figures.index import FigureAt, FigureIndex, published_by, section_stamps, stamp_from_json
+from qa.figures.index import FigureAt, FigureIndex, published_by, section_stamps
 from qa.figures.subject import MONEY_TERMS, PERCENT_TERMS, Topic, figure_is_about, topic_of
 from qa.figures.timeline import (
     Appearance,
@@ -45,6 +45,7 @@ from qa.figures.timeline import (
     appearances,
 )
 from qa.models import Passage
+from qa.records import stamp_from_json
 
 MAX_REVISION_RATIO = 2.0
 TOPIC_PASSAGES = 20
