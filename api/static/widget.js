@@ -463,6 +463,27 @@
       if (atEnd) log.scrollTop = log.scrollHeight;
     }
 
+    /* The window of publication times an answer used, as text: "Coverage from 2025-10-08
+       18:30 +00:00 to now (you asked: since 6:30 PM)". Never markup. */
+    function describeWindow(w) {
+      if (!w || (!w.since && !w.as_of)) return "";
+      var from = w.since ? stampText(w.since, 1) : "the start";
+      var to = w.as_of ? stampText(w.as_of, 0) : "now";
+      var asked = w.from_question ? " (you asked: " + String(w.from_question) + ")" : "";
+      return "Coverage from " + from + " to " + to + asked;
+    }
+
+    function stampText(iso, nudgeMs) {
+      var text = String(iso);
+      var m = /([+-])(\d{2}):(\d{2})$|Z$/.exec(text);
+      var ms = Date.parse(text);
+      if (!m || isNaN(ms)) return text;
+      var offset = m[1] ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+      var local = new Date(ms + nudgeMs + offset * 60000).toISOString();
+      var shown = local.slice(0, 10) + " " + local.slice(11, 19).replace(/:00$/, "");
+      return shown + " " + (m[1] ? m[0] : "+00:00");
+    }
+
     function showNotice(messageEl, kind, text, before) {
       following(function () {
         messageEl.classList.add("newsqa-msg-" + kind);
@@ -549,6 +570,12 @@
       if (done.conversation_id) conversationId = done.conversation_id;
       var answer = typeof done.answer === "string" ? done.answer : "";
       following(function () { turn.view.finish(answer, done.citations); });
+      var windowText = describeWindow(done.window);
+      if (windowText) {
+        following(function () {
+          turn.answerEl.appendChild(el("p", { className: "newsqa-window", text: windowText }));
+        });
+      }
       if (done.abstained) {
         showNotice(turn.answerEl, "abstained", "The coverage doesn't answer this.", turn.view.textEl);
       }
