@@ -124,6 +124,15 @@ app.command("changes")(changes_command)
 app.command("bench-figures")(bench_figures_command)
 
 
+def _register_scale() -> None:
+    from api.cli_scale import migrate_command
+
+    app.command("migrate")(migrate_command)
+
+
+_register_scale()
+
+
 def main() -> None:
     app()
 

@@ -18,3 +18,11 @@ class CollectionMismatch(IndexSetupError):
 
 class EmbedderUnavailable(IndexSetupError):
     """The embedding model could not be loaded."""
+
+
+class StoreUnavailable(IndexSetupError):
+    """The configured records database cannot be opened or reached, or lacks its driver."""
+
+
+class MigrationRefused(IndexSetupError):
+    """A copy to another store was refused (the target holds data) or did not check out."""

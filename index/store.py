@@ -41,6 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from index.errors import StoreUnavailable
+
 # Keys compare byte by byte on both engines (SQLite's BINARY collation; "C" on PostgreSQL), so
 # a key-prefix range and the order of listed records are the same everywhere.
 KEY = Text().with_variant(Text(collation="C"), "postgresql")
@@ -71,10 +73,6 @@ state = Table(
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of any columns, read by name
 IN_CHUNK = 500  # ids or keys per IN (...) list
-
-
-class StoreUnavailable(RuntimeError):
-    """The configured database cannot be opened or reached."""
 
 
 @dataclass(frozen=True)

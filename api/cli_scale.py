@@ -1,0 +1,89 @@
+"""`newsqa migrate` (an embedded data directory into PostgreSQL and Milvus) and `newsqa reindex`
+(re-embed every stored text on a Ray cluster). Heavy imports happen inside each command."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from index.store import Store
+
+DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--data-dir", help="Data directory (default: $NEWSQA_DATA_DIR or ./data).")]
+
+
+def _source_store(data_dir: Path | None) -> Store:
+    from index.collection import Collection
+    from index.store import Store
+    from qa.settings import Settings
+
+    if data_dir is not None:
+        os.environ["NEWSQA_DATA_DIR"] = str(data_dir)
+    settings = Settings()
+    if settings.database_url:
+        return Store(settings.database_url)
+    path = settings.data_dir / Collection.STORE_FILE
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist: give the data directory to copy "
+                                 "(--data-dir)")
+    return Store.at_path(path)
+
+
+def migrate_command(
+        to_database_url: Annotated[str, typer.Option(
+            "--to-database-url", help="The empty database to copy into, e.g. "
+            "postgresql+psycopg://newsqa@db:5432/newsqa.")],
+        to_milvus_uri: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--to-milvus-uri", help="Also fill this Milvus (a file path: Milvus Lite; "
+            "http://host:19530: a server) from the copied records.")] = None,
+        milvus_collection: Annotated[str, typer.Option(help="Milvus collection name.")] = "newsqa_chunks",
+        batch: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per insert.")] = 1000,
+        data_dir: DataDir = None) -> None:
+    """Copy the data directory's store (documents, vectors, articles, figures) into a database,
+    ids kept, in one transaction; then check that both hold the same counts."""
+    from index.migrate import copy_store
+    from index.store import Store
+
+    source = _source_store(data_dir)
+    target = Store(to_database_url)
+    typer.echo(f"copying {source.url} -> {target.url}")
+
+    def progress(table: str, copied: int) -> None:
+        if copied % (batch * 10) == 0:
+            typer.echo(f"  {table}: {copied:,} rows")
+
+    report = copy_store(source, target, batch, progress)
+    typer.echo(f"copied in {report.seconds:.1f} s: {report.target.describe()}")
+    typer.echo("counts match: documents, id sum, highest id and records per collection")
+    if to_milvus_uri:
+        _fill_milvus(target, to_database_url, to_milvus_uri, milvus_collection)
+    source.close()
+    target.close()
+
+
+def _fill_milvus(target: Store, database_url: str, milvus_uri: str, name: str) -> None:
+    from index.collection import Collection
+    from index.errors import MigrationRefused
+
+    stamp = target.get_record("_collection", "embedder")
+    if stamp is None:
+        raise MigrationRefused("the copied store has no embedder stamp; it was never opened by "
+                               "newsqa, so there is nothing to search")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="newsqa-migrate-") as scratch:
+        collection = Collection(Path(scratch), stamp["name"], int(stamp["dim"]),
+                                milvus_uri=milvus_uri, milvus_collection=name,
+                                database_url=database_url)
+        held, count = len(collection), target.count()
+        collection.close()
+    if held != count:
+        raise MigrationRefused(f"Milvus collection {name!r} at {milvus_uri} holds {held:,} "
+                               f"documents, the store {count:,}")
+    typer.echo(f"Milvus {milvus_uri} ({name}): {held:,} documents in "
+               f"{time.perf_counter() - started:.1f} s; matches the store")
