@@ -125,9 +125,10 @@ app.command("bench-figures")(bench_figures_command)
 
 
 def _register_scale() -> None:
-    from api.cli_scale import migrate_command
+    from api.cli_scale import migrate_command, reindex_command
 
     app.command("migrate")(migrate_command)
+    app.command("reindex")(reindex_command)
 
 
 _register_scale()

@@ -87,3 +87,37 @@ def _fill_milvus(target: Store, database_url: str, milvus_uri: str, name: str) -
                                f"documents, the store {count:,}")
     typer.echo(f"Milvus {milvus_uri} ({name}): {held:,} documents in "
                f"{time.perf_counter() - started:.1f} s; matches the store")
+
+
+def reindex_command(
+        ray_address: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--ray-address", help="A Ray cluster (ray://host:10001 or host:6379); default: a "
+            "local Ray on 127.0.0.1.")] = None,
+        workers: Annotated[int, typer.Option(min=1, max=1024, help="Embedding actors.")] = 2,
+        gpus_per_worker: Annotated[float, typer.Option(
+            min=0, help="GPUs per actor (1 on a GPU cluster).")] = 0.0,
+        batch: Annotated[int, typer.Option(min=1, max=65_536, help="Texts per model call.")] = 256,
+        data_dir: DataDir = None) -> None:
+    """Re-embed every stored text with the configured model (NEWSQA_MODEL) on Ray, then make
+    those vectors the store's. Run it again after a kill: it goes on where it stopped."""
+    from index.reindex import ReindexPlan, reindex
+    from qa.service import make_embedder
+    from qa.settings import Settings
+
+    store = _source_store(data_dir)
+    settings = Settings()
+    probe = make_embedder(settings)
+    plan = ReindexPlan(ray_address, workers, gpus_per_worker, batch)
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        typer.echo(f"  {done:,}/{total:,} texts embedded ({done / max(seconds, 1e-9):,.0f}/s)")
+
+    report = reindex(store, lambda: make_embedder(settings), probe.name, probe.dim, plan, progress)
+    typer.echo(f"re-embedded {report.embedded:,} of {report.total:,} texts with {probe.name} in "
+               f"{report.seconds:.1f} s on {report.workers} worker(s): {report.per_second:,.1f} "
+               f"texts/s, {report.per_second / report.workers:,.1f} per worker (Ray started in "
+               f"{report.ray_start_seconds:.1f} s)")
+    if settings.database_url is None:
+        for name in ("vectors.faiss", "vectors.json", "keyword.npz"):  # rebuilt at the next open
+            (settings.data_dir / name).unlink(missing_ok=True)
+    store.close()

@@ -71,6 +71,15 @@ state = Table(
     Column("value", Text, nullable=False),
 )
 
+# Vectors of a re-embedding in progress (`newsqa reindex`), by run ("<model>|<dim>"): written
+# batch by batch so a killed run resumes, and swapped into `docs` in one transaction at the end.
+staged_vectors = Table(
+    "staged_vectors", metadata,
+    Column("run", KEY, primary_key=True),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),
+)
+
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of any columns, read by name
 IN_CHUNK = 500  # ids or keys per IN (...) list
 
