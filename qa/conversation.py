@@ -143,33 +143,39 @@ def check_conversation_id(value: str | None) -> str:
     return value
 
 
-def turns_from_messages(messages: Sequence[Message], rewrite: bool = True) -> list[Turn]:
-    """Earlier turns rebuilt from the client's messages: each user question, resolved in turn,
-    with the answer that followed it (its sentences are the quotes, markers removed)."""
+Resolver = Callable[[str, Sequence[Turn]], str]
+
+
+def turns_from_messages(messages: Sequence[Message], resolver: Resolver = resolve) -> list[Turn]:
+    """Earlier turns rebuilt from the client's messages: each user question, resolved in turn
+    by `resolver`, with the answer that followed it (its sentences are the quotes, markers
+    removed)."""
     turns: list[Turn] = []
     for i, message in enumerate(messages):
         if message.role != "user":
             continue
         reply = messages[i + 1] if i + 1 < len(messages) else None
         answer = reply.content if reply is not None and reply.role == "assistant" else ""
-        query = resolve(message.content, turns) if rewrite else message.content
+        query = resolver(message.content, turns)
         quote = _MARKERS.sub("", answer).strip()
         turns.append(Turn(message.content.strip(), query, answer, (quote,) if quote else ()))
     return turns
 
 
 class Chat:
-    """Answers the last question of a conversation, resolving follow-ups from earlier turns.
+    """Answers the last question of a conversation, resolving follow-ups from earlier turns."""
 
-    `rewrite=False` answers every question as if it stood alone (the baseline the multi-turn
-    benchmark compares against).
-    """
-
-    def __init__(self, newsqa: NewsQA, store: ConversationStore | None = None,
-                 rewrite: bool = True) -> None:
+    def __init__(self, newsqa: NewsQA, store: ConversationStore | None = None) -> None:
         self.newsqa = newsqa
         self.store = store or ConversationStore()
-        self.rewrite = rewrite
+
+    def resolve(self, question: str, history: Sequence[Turn]) -> str:
+        """The words a question is searched with (qa/followup.py)."""
+        return resolve(question, history)
+
+    def focus(self, question: str, history: Sequence[Turn]) -> str:
+        """The words an answer's sentences are chosen by (qa/followup.py)."""
+        return focus(question, history)
 
     def plan(self, messages: Sequence[Message], conversation_id: str | None = None) -> ChatPlan:
         """Check the messages and resolve the question; cheap (no model, no search)."""
@@ -184,15 +190,14 @@ class Chat:
         question = self.newsqa.check_question(last.content)
         limit = self.store.limits.max_turns
         history = self.store.get(cid) or tuple(
-            turns_from_messages(messages[:-1], self.rewrite)[-limit:])
-        query = resolve(question, history) if self.rewrite else question
+            turns_from_messages(messages[:-1], self.resolve)[-limit:])
+        query = self.resolve(question, history)
         return ChatPlan(cid, question, query, history)
 
     def answer(self, plan: ChatPlan) -> TimedAnswer:
         """Search with the resolved query; choose the answer's sentences by the question's own
         words, and the previous question's too when it leaves them out."""
-        chosen_by = focus(plan.question, plan.history) if self.rewrite else plan.question
-        return self.newsqa.ask(chosen_by, search_for=plan.query, derived=True)
+        return self.newsqa.ask_followup(self.focus(plan.question, plan.history), plan.query)
 
     def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
         quotes = tuple(c.quote for c in timed.answer.citations)

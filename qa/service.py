@@ -206,18 +206,25 @@ class NewsQA:
         return rerank_by_recency(passages, moment, self.recency)[:k]
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None,
-            as_of: datetime | None = None, *, since: datetime | None = None,
-            search_for: str | None = None, derived: bool = False) -> TimedAnswer:
-        """Answer `question`; `search_for` retrieves with other words (a resolved follow-up).
+            as_of: datetime | None = None, *, since: datetime | None = None) -> TimedAnswer:
+        """Answer a reader's `question`, checked first (not empty, not over the length limit).
 
         Times written in the question ("as of 5:35 PM", "since 6:30 PM") bound the evidence as
         `as_of` and `since` do, and both apply (qa/question_time.py); the answer says which
-        window it used. `derived`: `question` was built from one already checked with
-        `check_question` (a follow-up with words borrowed from the previous turn), so it is not
-        held to the length limit a reader's own question is.
+        window it used.
         """
         started = time.perf_counter()
-        text = question.strip() if derived else self.check_question(question)
+        return self._timed(self.check_question(question), None, top_k, mode, as_of, since, started)
+
+    def ask_followup(self, question: str, search_for: str) -> TimedAnswer:
+        """Answer a follow-up a conversation resolved: `question` was built from one already
+        checked (with words borrowed from the turns before it, so it is not held to the length
+        limit a reader's own question is), and `search_for` is what to retrieve with."""
+        started = time.perf_counter()
+        return self._timed(question.strip(), search_for, None, None, None, None, started)
+
+    def _timed(self, text: str, search_for: str | None, top_k: int | None, mode: str | None,
+               as_of: datetime | None, since: datetime | None, started: float) -> TimedAnswer:
         zone = self.settings.zone
         window, text, search_for = self.window_of(text, Window(aware(since, zone),
                                                                aware(as_of, zone)), search_for)

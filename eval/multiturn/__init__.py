@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.embed import Embedder
 from qa.conversation import Chat, Message
+from qa.followup import Turn
 from qa.service import NewsQA
 from qa.settings import Settings
 
@@ -124,7 +125,19 @@ def demo_service(embedder: Embedder | None, settings: Settings | None = None) ->
             service.close()
 
 
+class StandaloneChat(Chat):
+    """The baseline: every question answered as if it stood alone, nothing borrowed from the
+    turns before it."""
+
+    def resolve(self, question: str, history: Sequence[Turn]) -> str:
+        return question
+
+    def focus(self, question: str, history: Sequence[Turn]) -> str:
+        return question
+
+
 def run(service: NewsQA, conversations: list[Conversation],
         rewrite: bool) -> list[TurnResult]:
-    chat = Chat(service, rewrite=rewrite)
+    """Replay `conversations` through the production Chat, or (`rewrite=False`) the baseline."""
+    chat = Chat(service) if rewrite else StandaloneChat(service)
     return [r for c in conversations for r in replay(chat, c)]
