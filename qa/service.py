@@ -152,9 +152,14 @@ class NewsQA:
         """Every stored article, by id."""
         return [self.library.article(i) for i in self.library.article_ids()]
 
+    @property
+    def model_name(self) -> str:
+        """The embedding model the data directory is built with (readable after close)."""
+        return self.embedder.name
+
     def health(self) -> ServiceHealth:
         return ServiceHealth(len(self.library.article_ids()), len(self.collection),
-                             self.embedder.name)
+                             self.model_name)
 
     # -- questions --------------------------------------------------------------------------
 

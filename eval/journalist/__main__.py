@@ -31,7 +31,7 @@ def main() -> None:
     embedder = HashingEmbedder() if args.embedder == "hashing" else None
     with journalist_service(embedder, Settings(embedder=args.embedder)) as service:
         results = run(service, cases)
-        name = service.health().model
+        name = service.model_name
     print(f"{len(cases)} questions, embedder {name}")
     below = []
     for kind, (right, asked) in per_kind(results).items():

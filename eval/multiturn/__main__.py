@@ -38,7 +38,7 @@ def main() -> None:
     with demo_service(embedder, settings) as service:
         plain = run(service, conversations, rewrite=False)
         rewritten = run(service, conversations, rewrite=True)
-    print(f"{len(conversations)} conversations, embedder {service.health().model}")
+    print(f"{len(conversations)} conversations, embedder {service.model_name}")
     print(_line("without rewriting", plain))
     print(_line("with rewriting", rewritten))
     if args.show_misses:
