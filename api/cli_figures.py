@@ -79,10 +79,13 @@ def figures_command(query: Annotated[str, typer.Argument(
                     tolerance: Annotated[float, typer.Option(
                         min=0, max=MAX_TOLERANCE,
                         help="Relative difference still counted as approximate.")] = DEFAULT_REL_TOLERANCE,
+                    as_csv: Annotated[bool, typer.Option(
+                        "--csv", help="Print one CSV row per appearance (spreadsheet-safe).")] = False,
                     data_dir: DataDir = None) -> None:
     """Every appearance of a figure, oldest first, or the figures about a topic with revisions."""
     import time
 
+    from api.figure_export import timeline_csv
     from api.schemas_figures import FiguresResponse
     from qa.timeparse import parse_timestamp
 
@@ -92,7 +95,13 @@ def figures_command(query: Annotated[str, typer.Argument(
         timeline = service.figures(query, moment, tolerance)
         return FiguresResponse.of(timeline, (time.perf_counter() - started) * 1000)
 
-    run_command(data_dir, compute, as_json, print_figures)
+    def show(result: FiguresResponse) -> None:
+        if as_csv:
+            typer.echo(timeline_csv(result), nl=False)
+        else:
+            print_figures(result)
+
+    run_command(data_dir, compute, as_json, show)
 
 
 def print_changes(r: ChangesResponse, full: bool) -> None:
