@@ -221,3 +221,15 @@ def test_a_replica_sees_articles_and_figures_another_one_ingested(tmp_path: Path
     assert len(first.library.article("city-budget").updates) == 1
     first.close()
     second.close()
+
+
+def test_an_unreachable_or_unknown_database_is_named_in_the_error() -> None:
+    from pydantic import ValidationError
+
+    from index.errors import StoreUnavailable
+
+    with pytest.raises(StoreUnavailable, match=r"cannot open the database .*127\.0\.0\.1:9/newsqa") as err:
+        Store("postgresql+psycopg://newsqa:secret@127.0.0.1:9/newsqa")
+    assert "secret" not in str(err.value)  # the password stays out of logs
+    with pytest.raises(ValidationError, match="NEWSQA_DATABASE_URL ends in 'db/newsqa'"):
+        Settings(database_url="mysql://user:pw@db/newsqa")
