@@ -78,3 +78,23 @@ def test_the_migrate_command_prints_counts_and_checks_them(tmp_path: Path, postg
     again = CliRunner().invoke(app, ["migrate", "--data-dir", str(tmp_path / "data"),
                                      "--to-database-url", postgres_url])
     assert again.exit_code == 1 and "already holds" in again.output
+
+
+def test_migrate_can_fill_milvus_from_the_copy(tmp_path: Path, postgres_url: str) -> None:
+    pytest.importorskip("milvus_lite")
+    embedded = _embedded(tmp_path / "data")
+    chunks = embedded.collection.store.count()
+    embedded.close()
+    uri = str(tmp_path / "milvus" / "newsqa.db")
+    (tmp_path / "milvus").mkdir()
+    result = CliRunner().invoke(app, ["migrate", "--data-dir", str(tmp_path / "data"),
+                                      "--to-database-url", postgres_url, "--to-milvus-uri", uri,
+                                      "--milvus-collection", "migrated"])
+    assert result.exit_code == 0, result.output
+    assert f"{chunks:,} documents" in result.output and "matches the store" in result.output
+    served = NewsQA(Settings(data_dir=tmp_path / "served", embedder="hashing",
+                             database_url=postgres_url, milvus_uri=uri,
+                             milvus_collection="migrated"), embedder=HashingEmbedder())
+    answer = served.ask(QUESTION).answer
+    assert answer.citations and "$4.2 million" in answer.citations[0].quote
+    served.close()
