@@ -25,6 +25,8 @@ from qa.figures.desk import FigureDesk
 from qa.figures.index import FIGURES, figure_record
 from qa.ids import content_hash
 from qa.library import ARTICLES, SECTIONS, Library
+from qa.models import Timestamp
+from qa.records import BODY, ArticleRecord, UpdateRecord, stamp_to_json, update_sid
 
 QUERIES = ("$28.7 billion", "3,000 arrests per day", "12%")
 SECTIONS_PER_ARTICLE = 5
@@ -57,17 +59,16 @@ def _article(conn: Any, rng: random.Random, number: int, start: datetime) -> Non
     stamps = [start + timedelta(minutes=10 * i) for i in range(SECTIONS_PER_ARTICLE)]
     updates = []
     for i, moment in enumerate(stamps):
-        sid = "body" if i == 0 else f"update@{moment.isoformat()}"
-        stamp = {"moment": moment.isoformat(), "date_only": False}
+        stamp = Timestamp(moment)
+        sid = BODY if i == 0 else update_sid(stamp)
         text = _section_text(rng)
         put_record(conn, SECTIONS, f"{article_id}|{sid}", {"text": text})
-        put_record(conn, FIGURES, f"{article_id}|{sid}", figure_record(text, stamp))
+        put_record(conn, FIGURES, f"{article_id}|{sid}", figure_record(text, stamp_to_json(stamp)))
         if i:
-            updates.append({"sid": sid, "published_at": stamp, "hash": content_hash(text)})
-    put_record(conn, ARTICLES, article_id, {
-        "id": article_id, "title": f"Synthetic story {number}", "url": None, "source": None,
-        "published_at": {"moment": stamps[0].isoformat(), "date_only": False},
-        "body_hash": "synthetic", "updates": updates})
+            updates.append(UpdateRecord(sid, stamp, content_hash(text)))
+    record = ArticleRecord(article_id, f"Synthetic story {number}", None, None,
+                           Timestamp(stamps[0]), "synthetic", tuple(updates))
+    put_record(conn, ARTICLES, article_id, record.to_row())
 
 
 def _write_corpus(directory: Path, chunks: int, seed: int) -> Collection:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from index.collection import Batch, Collection
@@ -17,10 +16,10 @@ from index.embed import Embedder
 from index.store import NewDoc
 from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
-from qa.figures.index import FIGURES, FigureIndex, figure_record, section_stamps
+from qa.figures.index import FIGURES, FigureIndex, figure_record
 from qa.ids import content_hash, is_valid_article_id
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
-from qa.records import stamp_from_json, stamp_to_json
+from qa.records import BODY, ArticleRecord, UpdateRecord, stamp_from_json, stamp_to_json, update_sid
 
 ARTICLES = "articles"
 SECTIONS = "sections"
@@ -46,12 +45,6 @@ class IngestResult:
     @property
     def changed(self) -> bool:
         return self.new_chunks > 0 or self.replaced_sections > 0
-
-
-def _required_stamp(value: dict[str, Any]) -> Timestamp:
-    stamp = stamp_from_json(value)
-    assert stamp is not None, "updates always have a time"
-    return stamp
 
 
 def embed_text(title: str, heading: str | None, text: str) -> str:
@@ -85,7 +78,8 @@ class Library:
 
     def _load(self) -> None:
         generation = self.collection.generation()  # first: a write landing meanwhile reloads again
-        self._articles: dict[str, dict[str, Any]] = dict(self.collection.records(ARTICLES))
+        self._articles = {key: ArticleRecord.from_row(row)
+                          for key, row in self.collection.records(ARTICLES)}
         self._figures = FigureIndex.from_records(self.collection.records(FIGURES))
         self._generation = generation
 
@@ -119,7 +113,7 @@ class Library:
         self.refresh()
         return sorted(self._articles)
 
-    def record(self, article_id: str) -> dict[str, Any]:
+    def record(self, article_id: str) -> ArticleRecord:
         self.refresh()
         record = self._articles.get(article_id)
         if record is None:
@@ -132,26 +126,28 @@ class Library:
 
     def article(self, article_id: str) -> Article:
         record = self.record(article_id)
-        updates = tuple(Update(_required_stamp(u["published_at"]),
-                               self.section_text(article_id, u["sid"]) or "")
-                        for u in record["updates"])
-        return Article(id=article_id, title=record["title"], url=record["url"],
-                       source=record["source"], published_at=stamp_from_json(record["published_at"]),
-                       body=self.section_text(article_id, "body") or "", updates=updates)
+        updates = tuple(Update(u.published_at, self.section_text(article_id, u.sid) or "")
+                        for u in record.updates)
+        return Article(id=article_id, title=record.title, url=record.url, source=record.source,
+                       published_at=record.published_at,
+                       body=self.section_text(article_id, BODY) or "", updates=updates)
 
     def section_ref(self, article_id: str, sid: str) -> SectionRef:
-        if sid == "body":
-            return SectionRef("body")
-        sids = [u["sid"] for u in self.record(article_id)["updates"]]
-        return SectionRef("update", sids.index(sid) + 1 if sid in sids else None)
+        return self.record(article_id).section_ref(sid)
+
+    def section_of(self, article_id: str, section: SectionRef) -> str | None:
+        """The stored text of `section` of an article, or None."""
+        sid = self.record(article_id).sid_of(section)
+        return None if sid is None else self.section_text(article_id, sid)
 
     def chunk_from_meta(self, text: str, meta: dict[str, Any]) -> Chunk:
-        record = self._articles.get(meta["article_id"], {})
+        record = self._articles.get(meta["article_id"])
         return Chunk(article_id=meta["article_id"],
                      section=self.section_ref(meta["article_id"], meta["sid"]),
                      text=text, start=meta["start"], end=meta["end"],
                      timestamp=stamp_from_json(meta["timestamp"]), heading=meta["heading"],
-                     title=record.get("title", meta.get("title", "")), url=record.get("url"))
+                     title=record.title if record else meta.get("title", ""),
+                     url=record.url if record else None)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -164,7 +160,7 @@ class Library:
         for update in article.updates:
             if not update.text.strip():
                 continue
-            sid = f"update@{update.published_at.moment.astimezone(UTC).isoformat()}"
+            sid = update_sid(update.published_at)
             same = updates.get(sid)
             updates[sid] = (Section(sid, f"{same.text}\n\n{update.text}", same.timestamp) if same
                             else Section(sid, update.text, update.published_at))
@@ -212,31 +208,30 @@ class Library:
                              "timestamp": stamp_to_json(when)})
                 for span, search, vector in zip(spans, texts, vectors, strict=True)]
 
-    def _record_for(self, article: Article, previous: dict[str, Any] | None,
-                    sections: list[Section]) -> dict[str, Any]:
-        updates = {u["sid"]: u for u in (previous or {}).get("updates", [])}
+    def _record_for(self, article: Article, previous: ArticleRecord | None,
+                    sections: list[Section]) -> ArticleRecord:
+        updates = {u.sid: u for u in (previous.updates if previous else ())}
         for s in sections:
-            if s.sid != "body":
-                updates[s.sid] = {"sid": s.sid, "published_at": stamp_to_json(s.timestamp),
-                                  "hash": content_hash(s.text)}
-        ordered = sorted(updates.values(),
-                         key=lambda u: datetime.fromisoformat(u["published_at"]["moment"]))
-        body = next((s for s in sections if s.sid == "body"), None)
-        return {"id": article.id, "title": article.title, "url": article.url,
-                "source": article.source, "published_at": stamp_to_json(article.published_at),
-                "body_hash": content_hash(body.text) if body else (previous or {}).get("body_hash"),
-                "updates": ordered}
+            if s.sid != BODY:
+                assert s.timestamp is not None, "updates always have a time"
+                updates[s.sid] = UpdateRecord(s.sid, s.timestamp, content_hash(s.text))
+        ordered = sorted(updates.values(), key=lambda u: u.published_at.moment)
+        body = next((s for s in sections if s.sid == BODY), None)
+        body_hash = content_hash(body.text) if body else (previous.body_hash if previous else None)
+        return ArticleRecord(article.id, article.title, article.url, article.source,
+                             article.published_at, body_hash, tuple(ordered))
 
     def _backfill_figures(self) -> None:
         """Extract the figures of sections stored before figures were (older data directories)."""
         records: dict[str, dict[str, dict[str, Any]]] = {}
         for article_id in self.article_ids():
-            for sid, stamp in section_stamps(self.record(article_id)):
+            for sid, stamp in self.record(article_id).section_stamps():
                 if self.figures.has_section(article_id, sid):
                     continue
                 text = self.section_text(article_id, sid)
                 if text is not None:
-                    records.setdefault(article_id, {})[sid] = figure_record(text, stamp)
+                    records.setdefault(article_id, {})[sid] = figure_record(text,
+                                                                            stamp_to_json(stamp))
         if not records:
             return
         batch = Batch()
@@ -255,9 +250,9 @@ class Library:
         with self._write_lock:
             self.refresh(force=True)  # another replica may have ingested this article
             previous = self._articles.get(article.id)
-            known = {u["sid"]: u["hash"] for u in (previous or {}).get("updates", [])}
-            if previous and previous.get("body_hash"):
-                known["body"] = previous["body_hash"]
+            known = {u.sid: u.hash for u in (previous.updates if previous else ())}
+            if previous and previous.body_hash:
+                known[BODY] = previous.body_hash
             changed = [s for s in self._sections(article) if known.get(s.sid) != content_hash(s.text)]
             batch = Batch()
             figures: dict[str, dict[str, Any]] = {}
@@ -270,8 +265,8 @@ class Library:
                 figures[section.sid] = figure_record(section.text, stamp_to_json(section.timestamp))
                 batch.put_record(FIGURES, f"{article.id}|{section.sid}", figures[section.sid])
             record = self._record_for(article, previous, changed)
-            if record != previous:
-                batch.put_record(ARTICLES, article.id, record)
+            if previous is None or record.to_row() != previous.to_row():
+                batch.put_record(ARTICLES, article.id, record.to_row())
             result = self.collection.write(batch)
             self._articles[article.id] = record
             self._figures.put_records(article.id, figures)

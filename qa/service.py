@@ -285,10 +285,7 @@ class NewsQA:
         return quote_is_verbatim(citation, self._section_of(citation))
 
     def _section_of(self, citation: Citation) -> str | None:
-        sid = "body" if citation.section.kind == "body" else next(
-            (u["sid"] for i, u in enumerate(self.library.record(citation.article_id)["updates"],
-                                            start=1) if i == citation.section.index), None)
-        return None if sid is None else self.library.section_text(citation.article_id, sid)
+        return self.library.section_of(citation.article_id, citation.section)
 
 
 def mode_of(value: str) -> SearchMode:

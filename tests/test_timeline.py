@@ -51,9 +51,7 @@ def sample(service: NewsQA) -> NewsQA:
 
 def assert_verbatim(service: NewsQA, appearances: tuple[Appearance, ...]) -> None:
     for a in appearances:
-        sid = "body" if a.section.kind == "body" else \
-            service.library.record(a.figure.article_id)["updates"][a.section.index - 1]["sid"]
-        text = service.library.section_text(a.figure.article_id, sid)
+        text = service.library.section_of(a.figure.article_id, a.section)
         assert text is not None and text[a.figure.quote_start:a.figure.quote_end] == a.quote
         assert a.figure.surface in a.quote
 

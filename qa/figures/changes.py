@@ -10,7 +10,6 @@ from qa.figures.extract import EXACT_REL_TOLERANCE, figure_matches
 from qa.figures.index import FigureAt, FigureIndex
 from qa.figures.timeline import Appearance, Articles, SectionTexts, appearances
 from qa.models import Timestamp
-from qa.records import stamp_from_json
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,11 @@ def article_changes(index: FigureIndex, articles: Articles, article_id: str, sin
     texts = SectionTexts(articles)
     figures = index.article(article_id)
     changed: list[tuple[int, Timestamp, str, list[FigureAt]]] = []
-    for number, update in enumerate(record["updates"], start=1):
-        stamp = stamp_from_json(update["published_at"])
-        assert stamp is not None, "updates always have a time"
+    for number, update in enumerate(record.updates, start=1):
+        stamp = update.published_at
         if stamp.moment <= since or (as_of is not None and stamp.moment > as_of):
             continue
-        sid = update["sid"]
+        sid = update.sid
         seen = [f for f in figures if _published_before(f, stamp)]
         new: list[FigureAt] = []
         for f in (f for f in figures if f.sid == sid):
@@ -65,4 +63,4 @@ def article_changes(index: FigureIndex, articles: Articles, article_id: str, sin
     shown = iter(appearances([f for *_, new in changed for f in new], texts))
     updates = tuple(ChangedUpdate(number, stamp, text, tuple(next(shown) for _ in new))
                     for number, stamp, text, new in changed)
-    return ArticleChanges(article_id, record["title"], since, as_of, updates)
+    return ArticleChanges(article_id, record.title, since, as_of, updates)

@@ -16,14 +16,13 @@ from qa.figures.change_answers import (
 )
 from qa.figures.changes import ArticleChanges, article_changes
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, parse_figure_query
-from qa.figures.index import published_by, section_stamps
+from qa.figures.index import published_by
 from qa.figures.timeline import FigureTimeline, SectionTexts, figure_timeline
 from qa.figures.topics import TOPIC_PASSAGES, article_terms, topic_timeline
 from qa.library import Library
 from qa.limits import checked_text
 from qa.models import Answer, Passage
 from qa.question_time import TICK, Window
-from qa.records import stamp_from_json
 
 # (query, top_k, as_of) -> passages, as NewsQA.search retrieves them
 SearchFn = Callable[[str, int, datetime | None], list[Passage]]
@@ -88,7 +87,7 @@ class FigureDesk:
         since = window.since if window.since is not None else self._before_latest(article_id,
                                                                                   as_of)
         changes = article_changes(self.library.figures, self.library, article_id, since, as_of)
-        return timeline_answer(changes, self.library.record(article_id).get("url"))
+        return timeline_answer(changes, self.library.record(article_id).url)
 
     def _counts(self, topic: str, as_of: datetime | None) -> bool:
         """Whether `topic` names a noun that the figures of its best article count ("job cuts")."""
@@ -120,17 +119,15 @@ class FigureDesk:
 
     def _stamps(self, article_id: str, by: datetime | None) -> list[datetime]:
         found = []
-        for _, value in section_stamps(self.library.record(article_id)):
-            stamp = stamp_from_json(value)
+        for _, stamp in self.library.record(article_id).section_stamps():
             if stamp is not None and published_by(stamp, by):
                 found.append(stamp.moment)
         return sorted(found)
 
     def _before_latest(self, article_id: str, as_of: datetime | None) -> datetime:
         """`since` for "what's new" with no time: just before the latest update."""
-        updates = [stamp_from_json(u["published_at"])
-                   for u in self.library.record(article_id)["updates"]]
-        moments = sorted(s.moment for s in updates if s is not None and published_by(s, as_of))
+        updates = [u.published_at for u in self.library.record(article_id).updates]
+        moments = sorted(s.moment for s in updates if published_by(s, as_of))
         if len(moments) >= 2:
             return moments[-2]
         return (moments[-1] if moments else as_of or datetime.now(UTC)) - TICK

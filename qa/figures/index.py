@@ -90,12 +90,6 @@ def figure_record(text: str, stamp: dict[str, Any] | None) -> dict[str, Any]:
     return {"timestamp": stamp, "fields": list(RECORD_FIELDS), "figures": figures}
 
 
-def section_stamps(article: dict[str, Any]) -> list[tuple[str, dict[str, Any] | None]]:
-    """(sid, stored timestamp) of each section of a stored article record, body first."""
-    body = [("body", article["published_at"])] if article.get("body_hash") else []
-    return body + [(u["sid"], u["published_at"]) for u in article["updates"]]
-
-
 def figures_from_record(article_id: str, sid: str, record: dict[str, Any]) -> list[FigureAt]:
     if tuple(record.get("fields", ())) != RECORD_FIELDS:
         raise ValueError(f"figures of {article_id!r} {sid} were stored as {record['fields']}, "

@@ -11,12 +11,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from qa.errors import InvalidQuestion
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE, Figure, MatchKind, figure_matches
 from qa.figures.index import FigureAt, FigureIndex
 from qa.models import Citation, SectionRef, Timestamp
+from qa.records import ArticleRecord
 
 
 class Articles(Protocol):
@@ -24,7 +25,7 @@ class Articles(Protocol):
 
     def section_text(self, article_id: str, sid: str) -> str | None: ...
 
-    def record(self, article_id: str) -> dict[str, Any]: ...
+    def record(self, article_id: str) -> ArticleRecord: ...
 
     def section_ref(self, article_id: str, sid: str) -> SectionRef: ...
 
@@ -163,7 +164,7 @@ def appearances(figures: Sequence[FigureAt], texts: SectionTexts,
     out = []
     for i, f in enumerate(figures):
         record = texts.articles.record(f.article_id)
-        out.append(Appearance(marker=i + 1, figure=f, title=record["title"], url=record.get("url"),
+        out.append(Appearance(marker=i + 1, figure=f, title=record.title, url=record.url,
                               section=texts.articles.section_ref(f.article_id, f.sid),
                               quote=texts.quote(f), match=matches[i] if matches else None,
                               group=groups[i] if groups else None))

@@ -32,7 +32,7 @@ from datetime import datetime
 from index.text import analyze
 from qa.errors import InvalidQuestion
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, lemma
-from qa.figures.index import FigureAt, FigureIndex, published_by, section_stamps
+from qa.figures.index import FigureAt, FigureIndex, published_by
 from qa.figures.subject import MONEY_TERMS, PERCENT_TERMS, Topic, figure_is_about, topic_of
 from qa.figures.timeline import (
     Appearance,
@@ -45,7 +45,6 @@ from qa.figures.timeline import (
     appearances,
 )
 from qa.models import Passage
-from qa.records import stamp_from_json
 
 MAX_REVISION_RATIO = 2.0
 TOPIC_PASSAGES = 20
@@ -121,9 +120,8 @@ def _best_articles(articles: Articles, texts: SectionTexts, topic: Topic,
 def article_terms(articles: Articles, texts: SectionTexts, article_id: str,
                    as_of: datetime | None) -> set[str]:
     record = articles.record(article_id)
-    sids = [sid for sid, stamp in section_stamps(record)
-            if published_by(stamp_from_json(stamp), as_of)]
-    found = set(analyze(record["title"]))
+    sids = [sid for sid, stamp in record.section_stamps() if published_by(stamp, as_of)]
+    found = set(analyze(record.title))
     for sid in sids:
         found.update(analyze(texts.get(article_id, sid)))
     return found
@@ -133,7 +131,7 @@ def _article_items(index: FigureIndex, articles: Articles, texts: SectionTexts, 
                    topic: Topic, as_of: datetime | None) -> list[_Item]:
     figures = [f for f in index.article(article_id) if f.published_by(as_of)]
     nouns = {f.noun for f in figures if f.kind == "count" and f.noun}
-    title_terms = set(analyze(articles.record(article_id)["title"]))
+    title_terms = set(analyze(articles.record(article_id).title))
     mates: dict[tuple[str, int], list[int]] = defaultdict(list)
     for f in figures:
         mates[(f.sid, f.quote_start)].append(f.start - f.quote_start)
