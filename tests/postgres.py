@@ -40,15 +40,20 @@ def bin_dir() -> Path:
     return Path(versions[-1]).parent
 
 
-def free_port() -> int:
+def free_port(skip: int = 0) -> int:
+    """A free loopback port of this project's range (after `skip` free ones), else any free one."""
     for port in PORTS:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        if skip == 0:
             return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1} for a test PostgreSQL")
+        skip -= 1
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -106,11 +111,14 @@ def start() -> Cluster:
     try:
         _run(binaries / "initdb", "-D", directory / "data", "-U", user, "--auth=trust",
              "-E", "UTF8", "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US")
-        port = free_port()
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        _run(binaries / "pg_ctl", "start", "-w", "-t", "60", "-D", directory / "data",
-             "-l", directory / "server.log", "-o", options)
+        for attempt in range(3):  # another session may take the same free port first
+            port = free_port(skip=attempt)
+            options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off "
+                       "-c synchronous_commit=off -c full_page_writes=off")
+            started = _run(binaries / "pg_ctl", "start", "-w", "-t", "60", "-D", directory / "data",
+                           "-l", directory / "server.log", "-o", options, check=attempt == 2)
+            if started.returncode == 0:
+                break
     except BaseException:
         log = directory / "server.log"
         detail = log.read_text() if log.exists() else ""
