@@ -1,4 +1,4 @@
-"""The `newsqa` command: ingest, ask, serve, articles, eval. Heavy imports happen inside each
+"""The `newsqa` command: ingest, ask, serve, articles, delete, eval. Heavy imports happen inside each
 command, so `newsqa --help` is instant."""
 
 from __future__ import annotations
@@ -96,24 +96,38 @@ def articles(data_dir: DataDir = None) -> None:
 
 
 @app.command()
+def delete(article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id.")],
+           data_dir: DataDir = None) -> None:
+    """Delete article ID: its passages, figures and updates go in one atomic write."""
+    service = _service(data_dir)
+    try:
+        result = service.delete(article_id)
+    finally:
+        service.close()
+    typer.echo(f"deleted {result.article_id}: {result.title} ({result.removed_sections} "
+               f"sections, {result.removed_chunks} chunks)")
+
+
+@app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000,
           demo: Annotated[bool, typer.Option(help="Ingest the bundled demo corpus first.")] = False,
           data_dir: DataDir = None) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, server_options
     from qa.service import NewsQA
 
     settings = settings_for(data_dir)
     service = NewsQA(settings)
-    if demo:
-        typer.echo(f"ingesting the demo corpus from {DEMO_CORPUS} ...")
-        ingest_files(service, [DEMO_CORPUS])
-    typer.echo(f"newsqa serving {service.health().articles} articles at "
-               f"http://{host}:{port}/ (API docs at /docs)")
     try:
-        uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info")
+        if demo:
+            typer.echo(f"ingesting the demo corpus from {DEMO_CORPUS} ...")
+            ingest_files(service, [DEMO_CORPUS])
+        app_ = create_app(settings, service, bind_host=host)
+        typer.echo(f"newsqa serving {service.health().articles} articles at "
+                   f"http://{host}:{port}/ (API docs at /docs); {app_.state.access.describe()}")
+        uvicorn.run(app_, host=host, port=port, log_level="info", **server_options(settings))
     finally:
         service.close()
 

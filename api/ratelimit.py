@@ -1,5 +1,9 @@
-"""A per-client token bucket, in memory, bounded in clients: enough to keep one browser tab
-(or one script) from monopolising the answer threads."""
+"""Per-client token buckets, one per route group, in memory and bounded in clients: enough to
+keep one browser tab or one script from monopolising the answer threads or the writer.
+
+Each group has its own budget (BUDGETS); NEWSQA_RATE_LIMITS overrides them ('ask=60', 'off').
+A refused request gets 429 and `Retry-After`, in whole seconds rounded up.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,35 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from api.errors import TooManyRequests
+from qa.errors import ConfigError
 
 MAX_CLIENTS = 10_000
+
+
+@dataclass(frozen=True)
+class Budget:
+    per_minute: int
+    burst: int
+    routes: str
+    noun: str = "requests"
+
+
+# The one home of every route group's budget: README's configuration table quotes it.
+BUDGETS: dict[str, Budget] = {
+    "ask": Budget(120, 20, "POST /v1/ask", "questions"),
+    "chat": Budget(30, 10, "POST /v1/chat", "questions"),
+    "figures": Budget(60, 10, "GET /v1/figures, GET /v1/figures/chart.svg"),
+    "changes": Budget(60, 10, "GET /v1/articles/{id}/changes"),
+    "articles": Budget(240, 40, "GET /v1/articles, GET /v1/articles/{id}"),
+    "write": Budget(120, 60, "POST /v1/articles, DELETE /v1/articles/{id}", "writes"),
+    "health": Budget(600, 60, "GET /healthz"),
+    "pages": Budget(600, 120, "/, the widget's files, /docs and its assets, /openapi.json"),
+}
 
 
 class RateLimiter:
@@ -37,3 +68,37 @@ class RateLimiter:
             while len(self._buckets) > MAX_CLIENTS:
                 self._buckets.popitem(last=False)
         return 0.0 if allowed else math.ceil((1.0 - tokens) / rate * 10) / 10
+
+
+def build_limiters(overrides: dict[str, int], chat_per_minute: int) -> dict[str, RateLimiter]:
+    """One limiter per group: the defaults, NEWSQA_CHAT_RATE_PER_MINUTE for chat, then overrides."""
+    unknown = sorted(set(overrides) - set(BUDGETS) - {"*"})
+    if unknown:
+        raise ConfigError(f"NEWSQA_RATE_LIMITS names {unknown}; the route groups are "
+                          f"{', '.join(BUDGETS)}")
+    limiters = {}
+    for name, budget in BUDGETS.items():
+        per_minute = chat_per_minute if name == "chat" else budget.per_minute
+        per_minute = overrides.get(name, overrides.get("*", per_minute))
+        burst = budget.burst if per_minute == budget.per_minute else max(1, min(per_minute, budget.burst))
+        limiters[name] = RateLimiter(per_minute, burst)
+    return limiters
+
+
+def rate_limited(group: str) -> Callable[[Request], None]:
+    """A route dependency that takes one token of `group` for the request's client, or refuses."""
+    budget = BUDGETS[group]
+
+    def check(request: Request) -> None:
+        from api.security import client_address
+
+        limiter: RateLimiter = request.app.state.limits[group]
+        client = client_address(request)
+        wait = limiter.wait_s(client)
+        if wait:
+            raise TooManyRequests(
+                f"too many {budget.noun} from {client}: the limit of {budget.routes} is "
+                f"{limiter.per_minute} a minute; try again in {wait:g} seconds", wait)
+
+    check.__name__ = f"rate_limit_{group}"
+    return check

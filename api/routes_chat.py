@@ -7,14 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from api.chat_schemas import ChatRequest, ChatResponse, MetaEvent
 from api.deps import ChatDep, NewsQADep
-from api.errors import TooManyRequests, stream_error
+from api.errors import stream_error
+from api.ratelimit import rate_limited
+from api.schemas import responses
+from api.security import require_read_key
 from api.sse import answer_events, sse
 from qa.conversation import Chat, ChatPlan, ChatReply
 
@@ -61,32 +64,26 @@ STREAM_EXAMPLE = (
     '"query": "..."}\r\n\r\n')
 
 RESPONSES: dict[int | str, dict[str, object]] = {
+    **responses(400, 401, 413, 422, 429),
     200: {"description": "The answer: JSON, or a stream of server-sent events when asked for.",
           "content": {"text/event-stream": {"schema": {"type": "string"},
                                             "example": STREAM_EXAMPLE}}},
-    400: {"description": "A conversation that cannot be answered (last message not the user's, "
-                         "empty or over-long question, bad conversation_id)."},
-    429: {"description": "Too many questions from this client; wait `Retry-After` seconds."},
 }
+RESPONSES[400] = {**RESPONSES[400], "description": (
+    "A conversation that cannot be answered (last message not the user's, empty or over-long "
+    "question, bad conversation_id).")}
 
 
 def wants_stream(body: ChatRequest, request: Request) -> bool:
     return body.stream or "text/event-stream" in request.headers.get("accept", "")
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post("/v1/chat", response_model=ChatResponse, responses=RESPONSES, tags=["answers"],
              summary="Answer the next question of a conversation, optionally streamed",
-             description=STREAM_DOC)
+             description=STREAM_DOC,
+             dependencies=[Depends(require_read_key), Depends(rate_limited("chat"))])
 async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
-               newsqa: NewsQADep) -> Response:
-    limiter = request.app.state.rate_limiter
-    wait = limiter.wait_s(_client(request))
-    if wait:
-        raise TooManyRequests(_client(request), limiter.per_minute, wait)
+                    newsqa: NewsQADep) -> Response:
     plan = chat.plan(body.to_messages(), body.conversation_id)
     if wants_stream(body, request):
         pause_s = newsqa.settings.stream_pause_ms / 1000

@@ -6,15 +6,18 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import NewsQADep, moment_of
 from api.figure_export import timeline_csv, timeline_svg
-from api.schemas import AS_OF_HELP
+from api.ratelimit import rate_limited
+from api.schemas import AS_OF_HELP, SOME_TEXT, ArticleId, responses
 from api.schemas_figures import ChangesResponse, FiguresResponse
+from api.security import require_read_key
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(require_read_key)])
+FIGURES = [Depends(rate_limited("figures"))]
 
 AsOf = Annotated[str | None, Query(description=AS_OF_HELP, examples=["2025-10-08T17:35:00+00:00"])]
 
@@ -22,7 +25,7 @@ AsOf = Annotated[str | None, Query(description=AS_OF_HELP, examples=["2025-10-08
 Tolerance = Annotated[float, Query(
     ge=0, le=MAX_TOLERANCE, description="Relative difference still reported as an approximate "
                                         "match.")]
-FigureQuery = Annotated[str, Query(description="A figure ('$28.7 billion', '3,000 arrests per "
+FigureQuery = Annotated[str, Query(pattern=SOME_TEXT, description="A figure ('$28.7 billion', '3,000 arrests per "
                                                "day') or a topic ('ICE budget').",
                                    examples=["$28.7 billion"])]
 
@@ -33,8 +36,8 @@ def _timeline(newsqa: NewsQADep, q: str, as_of: str | None, tolerance: float) ->
     return FiguresResponse.of(timeline, (time.perf_counter() - started) * 1000)
 
 
-@router.get("/v1/figures", response_model=FiguresResponse, tags=["figures"],
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get("/v1/figures", response_model=FiguresResponse, tags=["figures"], dependencies=FIGURES,
+            responses={200: {"content": {"text/csv": {}}}, **responses(400, 401, 422, 429)})
 def figures(
     newsqa: NewsQADep,
     q: FigureQuery,
@@ -53,7 +56,8 @@ def figures(
 
 
 @router.get("/v1/figures/chart.svg", tags=["figures"], response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}})
+            dependencies=FIGURES,
+            responses={200: {"content": {"image/svg+xml": {}}}, **responses(400, 401, 422, 429)})
 def figure_chart(newsqa: NewsQADep, q: FigureQuery, as_of: AsOf = None,
                  tolerance: Tolerance = DEFAULT_REL_TOLERANCE) -> Response:
     """A chart of the figure's values across the updates that stated them (for a topic, its
@@ -64,11 +68,12 @@ def figure_chart(newsqa: NewsQADep, q: FigureQuery, as_of: AsOf = None,
 
 
 @router.get("/v1/articles/{article_id}/changes", response_model=ChangesResponse,
-            tags=["articles"])
+            tags=["articles"], dependencies=[Depends(rate_limited("changes"))],
+            responses=responses(400, 401, 404, 422, 429))
 def changes(
-    article_id: str,
+    article_id: ArticleId,
     newsqa: NewsQADep,
-    since: Annotated[str, Query(description="List the updates published after this time.",
+    since: Annotated[str, Query(pattern=SOME_TEXT, description="List the updates published after this time.",
                                 examples=["2025-10-08T17:35:00+00:00"])],
     as_of: AsOf = None,
 ) -> ChangesResponse:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.modes import SearchMode
-from qa.library import IngestResult
+from qa.library import DeleteResult, IngestResult
 from qa.limits import MAX_TOP_K
 from qa.models import Article, Citation, Timestamp
 from qa.question_time import Window
@@ -17,9 +18,38 @@ AS_OF_HELP = ("Use only text published at or before this time (ISO 8601, or a li
               "such as '10/8/2025, 5:35 PM'; without a zone, NEWSQA_DEFAULT_TZ).")
 
 
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"  # qa.ids' rule, as JSON Schema writes it
+ArticleId = Annotated[str, Path(pattern=ID_PATTERN, description="The article's id.",
+                                examples=["ferry-strike"])]
+SOME_TEXT = r"\S"  # at least one character that is not a space
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: one message saying what was wrong, with the value, and what to do."""
+
+    detail: str = Field(..., examples=["top_k: Input should be greater than or equal to 1"])
+
+
+ERRORS: dict[int, str] = {
+    400: "The request cannot be answered as it stands; `detail` says why and what to change.",
+    401: "An API key is needed or was not recognised (`Authorization: Bearer KEY`).",
+    403: "Writes are refused from this address: the server has no API key configured.",
+    404: "No article with that id.",
+    413: "The request body is over this route's limit (NEWSQA_MAX_BODY_BYTES for articles).",
+    422: "The request does not match the schema; `detail` names the field.",
+    429: "Too many requests from this client; wait `Retry-After` seconds.",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The documented refusals of a route, all with an ErrorOut body."""
+    return {code: {"model": ErrorOut, "description": ERRORS[code]} for code in codes}
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(..., description="The question, in plain words.",
+    question: str = Field(..., pattern=SOME_TEXT, description="The question, in plain words "
+                          "(up to NEWSQA_MAX_QUESTION_CHARS characters, 1,000 by default).",
                           examples=["How much funding did ICE receive in 2025?"])
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default 5).")
     mode: SearchMode | None = Field(None, description="Retrieval mode (default hybrid).")
@@ -80,21 +110,35 @@ class AskResponse(BaseModel):
 
 
 class UpdateIn(BaseModel):
-    published_at: str
+    model_config = ConfigDict(extra="forbid")
+    published_at: str = Field(..., pattern=SOME_TEXT, examples=["2026-03-14T09:00:00-04:00"])
     text: str
 
 
 class ArticleIn(BaseModel):
-    """A JSON article document."""
+    """A JSON article document: a body, or updates with text, or both."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str | None = None
-    title: str
+    id: str | None = Field(None, pattern=ID_PATTERN, description="Its identity; without it, the "
+                           "canonical url, else the title and publication day.")
+    title: str = Field(..., pattern=SOME_TEXT)
     url: str | None = None
     source: str | None = None
     published_at: str | None = None
     body: str = ""
     updates: list[UpdateIn] = Field(default_factory=list)
+
+
+class DeleteOut(BaseModel):
+    article_id: str
+    title: str
+    removed_sections: int
+    removed_chunks: int
+
+    @classmethod
+    def of(cls, r: DeleteResult) -> DeleteOut:
+        return cls(article_id=r.article_id, title=r.title, removed_sections=r.removed_sections,
+                   removed_chunks=r.removed_chunks)
 
 
 class IngestOut(BaseModel):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
+
+from api.ratelimit import rate_limited
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -20,7 +22,7 @@ ASSETS = {"widget.js": "text/javascript; charset=utf-8",
           "widget.css": "text/css; charset=utf-8",
           "demo.js": "text/javascript; charset=utf-8"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(rate_limited("pages"))])
 
 
 @router.get("/")

@@ -28,7 +28,15 @@ from index.engine import (
 from index.errors import CollectionMismatch
 from index.keyword import KeywordIndex
 from index.modes import SEARCH_MODES, SearchMode
-from index.store import NewDoc, Store, StoredDoc, delete_docs, insert_docs, put_record
+from index.store import (
+    NewDoc,
+    Store,
+    StoredDoc,
+    delete_docs,
+    delete_record,
+    insert_docs,
+    put_record,
+)
 from index.vectors import vector_index_for
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,7 @@ class Batch:
     docs: list[NewDoc] = field(default_factory=list)
     remove_prefixes: list[str] = field(default_factory=list)
     records: list[tuple[str, str, Any]] = field(default_factory=list)
+    dropped_records: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, doc: NewDoc) -> None:
         self.docs.append(doc)
@@ -55,6 +64,9 @@ class Batch:
 
     def put_record(self, collection: str, key: str, value: Any) -> None:
         self.records.append((collection, key, value))
+
+    def delete_record(self, collection: str, key: str) -> None:
+        self.dropped_records.append((collection, key))
 
 
 @dataclass(frozen=True)
@@ -182,6 +194,8 @@ class Collection:
                 with self.store.transaction() as conn:
                     delete_docs(conn, removed)
                     added = insert_docs(conn, fresh)
+                    for collection, key in batch.dropped_records:
+                        delete_record(conn, collection, key)
                     for collection, key, value in batch.records:
                         put_record(conn, collection, key, value)
                     self.engine.upsert([IndexedDoc(i, d.search_text if d.search_text is not None

@@ -390,3 +390,8 @@ def put_record(conn: Connection, collection: str, key: str, value: Any) -> None:
         collection=collection, key=key, value=json.dumps(value, ensure_ascii=False, sort_keys=True))
     conn.execute(stmt.on_conflict_do_update(index_elements=[records.c.collection, records.c.key],
                                             set_={"value": stmt.excluded.value}))
+
+
+def delete_record(conn: Connection, collection: str, key: str) -> None:
+    conn.execute(records.delete().where(records.c.collection == collection,
+                                        records.c.key == key))

@@ -21,6 +21,7 @@ from typing import Literal
 from qa.errors import InvalidConversation
 from qa.followup import Turn, focus, resolve
 from qa.service import NewsQA, TimedAnswer
+from qa.textcheck import surrogate_problem
 
 Role = Literal["user", "assistant"]
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -187,6 +188,10 @@ class Chat:
                 f"the last message is from the {last.role!r}; end messages with the user's "
                 "question")
         cid = check_conversation_id(conversation_id)
+        for i, message in enumerate(messages, start=1):
+            problem = surrogate_problem(f"message {i}", message.content)
+            if problem:
+                raise InvalidConversation(problem)
         question = self.newsqa.check_question(last.content)
         limit = self.store.limits.max_turns
         history = self.store.get(cid) or tuple(

@@ -1,7 +1,11 @@
 """The news library: articles and their updates, chunked, embedded and stored in a Collection.
 
 Ingest is idempotent (a section already stored adds nothing), incremental (a new update adds
-only its own chunks) and atomic (one Collection write per article).
+only its own chunks) and atomic (one Collection write per article); so is deleting an article.
+
+Repeats: an update whose text, NFKC-normalised, case-folded and with runs of spaces ignored, is
+that of another update of the same article (stored, or earlier in the same document) is the same
+update re-posted, whatever its time: it is not stored again, and the earliest time is kept.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from index.store import NewDoc
 from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
 from qa.figures.index import FIGURES, FigureIndex, figure_record
-from qa.ids import content_hash, is_valid_article_id
+from qa.ids import ID_RULE, content_hash, id_fold, is_valid_article_id, text_key
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
 from qa.records import BODY, ArticleRecord, UpdateRecord, stamp_from_json, stamp_to_json, update_sid
+from qa.textcheck import surrogate_problem
 
 ARTICLES = "articles"
 SECTIONS = "sections"
@@ -32,6 +37,14 @@ class Section:
     sid: str
     text: str
     timestamp: Timestamp | None
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    article_id: str
+    title: str
+    removed_chunks: int
+    removed_sections: int
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,7 @@ class Library:
         generation = self.collection.generation()  # first: a write landing meanwhile reloads again
         self._articles = {key: ArticleRecord.from_row(row)
                           for key, row in self.collection.records(ARTICLES)}
+        self._folded = {id_fold(i): i for i in self._articles}
         self._figures = FigureIndex.from_records(self.collection.records(FIGURES))
         self._generation = generation
 
@@ -168,8 +182,14 @@ class Library:
 
     def _validate(self, article: Article) -> None:
         if not is_valid_article_id(article.id):
-            raise InvalidArticle(f"article id {article.id!r} is not valid: use 1-128 letters, "
-                                 "digits, '.', '_', ':' or '-'")
+            raise InvalidArticle(f"article id {article.id!r} is not valid: {ID_RULE}")
+        texts = [("title", article.title), ("body", article.body), ("url", article.url or ""),
+                 ("source", article.source or "")]
+        texts += [(f"updates[{i}].text", u.text) for i, u in enumerate(article.updates)]
+        for name, text in texts:
+            problem = surrogate_problem(f"article {article.id!r} {name}", text)
+            if problem:
+                raise InvalidArticle(problem)
         if not article.title.strip():
             raise InvalidArticle(f"article {article.id!r} has no title")
         if not article.body.strip() and not any(u.text.strip() for u in article.updates):
@@ -214,7 +234,8 @@ class Library:
         for s in sections:
             if s.sid != BODY:
                 assert s.timestamp is not None, "updates always have a time"
-                updates[s.sid] = UpdateRecord(s.sid, s.timestamp, content_hash(s.text))
+                updates[s.sid] = UpdateRecord(s.sid, s.timestamp, content_hash(s.text),
+                                              text_key(s.text))
         ordered = sorted(updates.values(), key=lambda u: u.published_at.moment)
         body = next((s for s in sections if s.sid == BODY), None)
         body_hash = content_hash(body.text) if body else (previous.body_hash if previous else None)
@@ -244,16 +265,50 @@ class Library:
                 self._figures.put_records(article_id, sections)
             self._wrote(result.generation)
 
+    def _check_same_id(self, article_id: str) -> None:
+        """Refuse an id a reader could not tell from a stored one (other case, other normal form)."""
+        stored = self._folded.get(id_fold(article_id))
+        if stored is not None and stored != article_id:
+            raise InvalidArticle(f"article id {article_id!r} differs from the stored {stored!r} "
+                                 f"only in case or Unicode form; send {stored!r} to update that "
+                                 "article, or choose an id of its own")
+
+    def _stored_text_keys(self, article_id: str, previous: ArticleRecord | None) -> dict[str, str]:
+        """text key -> sid of each stored update (records from before keys were kept are read)."""
+        keys: dict[str, str] = {}
+        for u in previous.updates if previous else ():
+            key = u.key or text_key(self.section_text(article_id, u.sid) or "")
+            keys.setdefault(key, u.sid)
+        return keys
+
+    def _changed_sections(self, article: Article, previous: ArticleRecord | None
+                          ) -> tuple[list[Section], set[str]]:
+        """The sections of `article` to (re)store, and the sids already stored."""
+        known = {u.sid: u.hash for u in (previous.updates if previous else ())}
+        if previous and previous.body_hash:
+            known[BODY] = previous.body_hash
+            if previous.published_at != article.published_at:
+                known[BODY] = ""  # re-dated: the body's chunks take the new date
+        seen = self._stored_text_keys(article.id, previous)
+        changed = []
+        for section in sorted(self._sections(article), key=_oldest_first):
+            key = text_key(section.text)
+            if section.sid != "body" and seen.get(key, section.sid) != section.sid:
+                continue  # the same text as another update: a repeat, not a new update
+            if section.sid != "body":
+                seen.setdefault(key, section.sid)
+            if known.get(section.sid) != content_hash(section.text):
+                changed.append(section)
+        return changed, set(known)
+
     def ingest(self, article: Article) -> IngestResult:
         """Store what is new in `article`; all of it or (on any error) none of it."""
         self._validate(article)
         with self._write_lock:
             self.refresh(force=True)  # another replica may have ingested this article
+            self._check_same_id(article.id)
             previous = self._articles.get(article.id)
-            known = {u.sid: u.hash for u in (previous.updates if previous else ())}
-            if previous and previous.body_hash:
-                known[BODY] = previous.body_hash
-            changed = [s for s in self._sections(article) if known.get(s.sid) != content_hash(s.text)]
+            changed, known = self._changed_sections(article, previous)
             batch = Batch()
             figures: dict[str, dict[str, Any]] = {}
             for section in changed:
@@ -269,8 +324,36 @@ class Library:
                 batch.put_record(ARTICLES, article.id, record.to_row())
             result = self.collection.write(batch)
             self._articles[article.id] = record
+            self._folded[id_fold(article.id)] = article.id
             self._figures.put_records(article.id, figures)
             self._wrote(result.generation)
         replaced = sum(1 for s in changed if s.sid in known)
         return IngestResult(article.id, article.title, len(changed) - replaced,
                             len(result.added_ids), replaced)
+
+    def delete(self, article_id: str) -> DeleteResult:
+        """Remove an article: its chunks (vectors, keyword postings), sections, figures and record
+        go in one atomic write, so a crash leaves it either whole or gone."""
+        with self._write_lock:
+            self.refresh(force=True)  # another replica may have changed or deleted it
+            record = self.record(article_id)
+            batch = Batch()
+            batch.remove_keys_with_prefix(f"{article_id}|")
+            sections = len(record.section_stamps())
+            for sid in [BODY] + [u.sid for u in record.updates]:
+                batch.delete_record(SECTIONS, f"{article_id}|{sid}")
+                batch.delete_record(FIGURES, f"{article_id}|{sid}")
+            batch.delete_record(ARTICLES, article_id)
+            result = self.collection.write(batch)
+            del self._articles[article_id]
+            self._folded.pop(id_fold(article_id), None)
+            self._figures.remove_article(article_id)
+            self._wrote(result.generation)
+        return DeleteResult(article_id, record.title, len(result.removed_ids), sections)
+
+
+def _oldest_first(section: Section) -> tuple[int, float]:
+    """The body first, then updates by moment: of two repeats, the earlier is kept."""
+    if section.timestamp is None:
+        return (0, float("-inf"))
+    return (0 if section.sid == "body" else 1, section.timestamp.moment.timestamp())

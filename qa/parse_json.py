@@ -11,8 +11,9 @@ from datetime import tzinfo
 from typing import Any
 
 from qa.errors import ArticleParseError, InvalidTime
-from qa.ids import article_id_for, is_valid_article_id
+from qa.ids import ID_RULE, article_id_for, article_id_for_url, is_valid_article_id
 from qa.models import Article, Timestamp, Update
+from qa.textcheck import surrogate_problem
 from qa.timeparse import parse_timestamp
 
 _FIELDS = {"id", "title", "url", "source", "published_at", "body", "updates"}
@@ -27,6 +28,9 @@ def _text(doc: dict[str, Any], name: str, source: str, required: bool = False) -
     if not isinstance(value, str):
         raise ArticleParseError(source, f"field {name!r} must be a string, got "
                                 f"{type(value).__name__}")
+    problem = surrogate_problem(f"field {name!r}", value)
+    if problem:
+        raise ArticleParseError(source, problem)
     return value
 
 
@@ -78,13 +82,21 @@ def article_from_dict(doc: Any, source: str, zone: tzinfo) -> Article:
     if not body and not updates:
         raise ArticleParseError(source, "the article has no text: give a non-empty 'body' or "
                                 "at least one update with text")
-    article_id = _text(doc, "id", source) or article_id_for(title, published)
+    url = _text(doc, "url", source)
+    article_id = article_identity(_text(doc, "id", source), url, title, published)
     if not is_valid_article_id(article_id):
-        raise ArticleParseError(source, f"id {article_id!r} is not valid: use 1-128 letters, "
-                                "digits, '.', '_', ':' or '-', starting with a letter or digit")
+        raise ArticleParseError(source, f"id {article_id!r} is not valid: {ID_RULE}")
     return Article(id=article_id, title=title, body=body, published_at=published,
-                   url=_text(doc, "url", source), source=_text(doc, "source", source),
-                   updates=updates)
+                   url=url, source=_text(doc, "source", source), updates=updates)
+
+
+def article_identity(given: str | None, url: str | None, title: str,
+                     published: Timestamp | None) -> str:
+    """An article is known by its `id`; without one, by its canonical `url` (a live page that is
+    retitled or re-dated stays one article); without either, by its title and date."""
+    if given:
+        return given
+    return (article_id_for_url(url) if url else None) or article_id_for(title, published)
 
 
 def parse_json_article(text: str, source: str, zone: tzinfo) -> Article:

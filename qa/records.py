@@ -32,21 +32,25 @@ def update_sid(stamp: Timestamp) -> str:
 
 @dataclass(frozen=True)
 class UpdateRecord:
-    """One stored update of an article: its section id, time and the hash of its text."""
+    """One stored update of an article: its section id, time, the hash of its text, and the key
+    that recognises a repost of the same text (qa.ids.text_key; None in records from before)."""
 
     sid: str
     published_at: Timestamp
     hash: str
+    key: str | None = None
 
     def to_row(self) -> dict[str, Any]:
-        return {"sid": self.sid, "published_at": stamp_to_json(self.published_at),
-                "hash": self.hash}
+        row = {"sid": self.sid, "published_at": stamp_to_json(self.published_at),
+               "hash": self.hash}
+        return row if self.key is None else {**row, "key": self.key}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> UpdateRecord:
         stamp = stamp_from_json(row["published_at"])
         assert stamp is not None, "updates always have a time"
-        return cls(str(row["sid"]), stamp, str(row["hash"]))
+        key = row.get("key")
+        return cls(str(row["sid"]), stamp, str(row["hash"]), None if key is None else str(key))
 
 
 @dataclass(frozen=True)

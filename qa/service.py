@@ -22,7 +22,7 @@ from qa.figures.changes import ArticleChanges
 from qa.figures.desk import FigureDesk
 from qa.figures.extract import DEFAULT_REL_TOLERANCE
 from qa.figures.timeline import FigureTimeline
-from qa.library import IngestResult, Library
+from qa.library import DeleteResult, IngestResult, Library
 from qa.limits import MAX_TOP_K, checked_text
 from qa.models import Answer, Article, Citation, Passage
 from qa.question_time import (
@@ -128,6 +128,10 @@ class NewsQA:
     def texts_to_embed(self, article: Article) -> list[str]:
         """What ingesting `article` would embed (a bulk loader embeds these in large batches first)."""
         return self.library.texts_to_embed(article)
+
+    def delete(self, article_id: str) -> DeleteResult:
+        """Remove an article and everything found through it, in one atomic write."""
+        return self.library.delete(article_id)
 
     def ingest_paths(self, paths: list[Path]) -> Iterator[FileOutcome]:
         """Ingest every article file under `paths`, one outcome per file; a bad file stops nothing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from functools import lru_cache
@@ -13,7 +14,10 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.modes import SearchMode
+from qa.errors import ConfigError
 from qa.limits import MAX_TOP_K
+
+MIN_KEY_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -46,6 +50,28 @@ class Settings(BaseSettings):
     chat_rate_per_minute: int = Field(
         30, ge=0, description="Chat questions one client may ask a minute, on average, in bursts of up "
         "to 10 (0: no limit).")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, repr=False, description="Keys that may write (POST and DELETE "
+        "/v1/articles), sent as 'Authorization: Bearer KEY': a comma-separated list. With no key "
+        "(here or in NEWSQA_API_KEYS_FILE) the server takes writes from this machine only.")
+    api_keys_file: Path | None = Field(
+        None, description="A file of API keys, one a line ('#' starts a comment), read at start.")
+    read_keys_required: bool = Field(
+        False, description="Also require a key to ask and read (every /v1 route).")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Addresses or networks of reverse proxies whose "
+        "X-Forwarded-For names the client (comma-separated, e.g. '10.0.0.5,10.1.0.0/16'); "
+        "from anyone else the header is ignored.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names the server answers to (comma-separated; "
+        "'*.example.org' for subdomains). Default: the bind address, localhost, 127.0.0.1, ::1.")
+    max_body_bytes: int | None = Field(
+        None, ge=1024, description="Largest request body of POST /v1/articles, in bytes; a larger "
+        "one is refused with 413 before it is read. Default: 4 bytes for each of "
+        "NEWSQA_MAX_ARTICLE_CHARS plus 1 MiB, which fits the largest article accepted.")
+    rate_limits: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict, description="Requests a client may make a minute, by route group, "
+        "overriding the defaults: e.g. 'ask=60,figures=30' (0 turns one off; 'off' turns all off).")
     stream_pause_ms: int = Field(
         30, ge=0, le=1000, description="Pause between the pieces of a streamed answer.")
     fusion_rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion's k.")
@@ -102,6 +128,72 @@ class Settings(BaseSettings):
                 raise ValueError(f"NEWSQA_CORS_ORIGINS has {origin!r}, which is not an origin; "
                                  "write scheme and host only, e.g. 'https://news.example'")
         return value
+
+    @field_validator("api_keys", "trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_are_long(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if len(key) < MIN_KEY_CHARS:
+                raise ValueError(f"NEWSQA_API_KEYS has a key of {len(key)} characters; use keys "
+                                 f"of at least {MIN_KEY_CHARS} (e.g. `openssl rand -hex 24`)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"NEWSQA_TRUSTED_PROXIES has {item!r}, which is not an IP "
+                                 "address or network; write e.g. '10.0.0.5' or '10.0.0.0/8'") from exc
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _limit_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lower() == "off":
+                return {"*": 0}
+            out: dict[str, object] = {}
+            for item in filter(None, (i.strip() for i in text.split(","))):
+                name, sep, number = item.partition("=")
+                if not sep:
+                    raise ValueError(f"NEWSQA_RATE_LIMITS has {item!r}; write name=requests a "
+                                     "minute, e.g. 'ask=60,figures=30', or 'off'")
+                out[name.strip()] = number.strip()
+            return out
+        return value
+
+    def api_key_list(self) -> list[str]:
+        """The keys of NEWSQA_API_KEYS and of NEWSQA_API_KEYS_FILE, read now."""
+        keys = list(self.api_keys)
+        if self.api_keys_file is not None:
+            try:
+                lines = self.api_keys_file.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise ConfigError(f"NEWSQA_API_KEYS_FILE={str(self.api_keys_file)!r} cannot be "
+                                  f"read ({exc.strerror}); give a readable file of keys") from exc
+            for number, line in enumerate(lines, start=1):
+                key = line.split("#", 1)[0].strip()
+                if key and len(key) < MIN_KEY_CHARS:
+                    raise ConfigError(f"{self.api_keys_file}, line {number}: a key of {len(key)} "
+                                      f"characters; use keys of at least {MIN_KEY_CHARS}")
+                if key:
+                    keys.append(key)
+        return keys
+
+    @property
+    def body_limit_bytes(self) -> int:
+        return self.max_body_bytes or 4 * self.max_article_chars + 1024 * 1024
 
     @property
     def zone(self) -> ZoneInfo:

@@ -6,7 +6,7 @@ A time without a zone takes the configured default zone; a bare date stays date-
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import overload
 
 from qa.errors import InvalidTime
@@ -50,6 +50,16 @@ def _us_stamp(match: re.Match[str], zone: tzinfo) -> Timestamp:
 
 def parse_timestamp(text: str, zone: tzinfo) -> Timestamp:
     """Read `text` as a publication time, or raise InvalidTime naming it."""
+    stamp = _parse(text, zone)
+    try:  # 9999-12-31T23:59:59-14:00 is a time, but not one that exists in UTC
+        stamp.moment.astimezone(UTC).timestamp()
+    except (OverflowError, ValueError, OSError) as exc:
+        raise InvalidTime(f"the time {text!r} is out of range: in UTC it falls outside the "
+                          "years 1 to 9999; give a real publication time") from exc
+    return stamp
+
+
+def _parse(text: str, zone: tzinfo) -> Timestamp:
     value = text.strip()
     try:
         if match := _US_STAMP.match(value):

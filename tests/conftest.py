@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from index.embed import HashingEmbedder, SentenceTransformerEmbedder
 from index.store import sqlite_url
@@ -80,3 +83,19 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return sqlite_url(tmp_path / "store" / "newsqa.sqlite3")
     return str(request.getfixturevalue("postgres_url"))
+@pytest.fixture(autouse=True, scope="session")
+def _test_clients_call_from_this_machine() -> Iterator[None]:
+    """Every TestClient calls as a browser on this machine does: Host localhost, from 127.0.0.1
+    (the app answers to the names of its bind address only, and, with no API key configured,
+    takes writes from loopback only). A test of other hosts or addresses passes its own."""
+    defaults = TestClient.__init__.__defaults__
+    assert defaults is not None and defaults[0] == "http://testserver"
+    TestClient.__init__.__defaults__ = ("http://localhost", *defaults[1:-1], ("127.0.0.1", 50000))
+    yield
+    TestClient.__init__.__defaults__ = defaults
+
+
+def local_client(app: FastAPI, **options: Any) -> TestClient:
+    """A test client that calls as a browser on this machine would: Host localhost, from
+    127.0.0.1 (the server takes writes from loopback when no API key is configured)."""
+    return TestClient(app, base_url="http://localhost", client=("127.0.0.1", 50000), **options)

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from qa.service import NewsQA
-from tests.conftest import DEMO
+from tests.conftest import DEMO, local_client
 
 ARTICLE = {
     "id": "ferry-strike", "title": "Ferry Workers Strike Over Pay", "url": "https://example.org/f",
@@ -23,7 +23,7 @@ ARTICLE = {
 @pytest.fixture
 def client(service: NewsQA) -> Iterator[TestClient]:
     list(service.ingest_paths([DEMO]))
-    with TestClient(create_app(service.settings, service), raise_server_exceptions=False) as c:
+    with local_client(create_app(service.settings, service), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -62,8 +62,8 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("payload", "status", "message"), [
-    ({"question": ""}, 400, "empty"),
-    ({"question": "   \n\t "}, 400, "empty"),
+    ({"question": ""}, 422, "question: is empty"),
+    ({"question": "   \n\t "}, 422, "question: is empty"),
     ({"question": "why " * 400}, 400, "over the limit"),
     ({}, 422, "question"),
     ({"question": "ok?", "top_k": 0}, 422, "top_k"),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from qa.service import NewsQA
-from tests.conftest import DEMO
+from tests.conftest import DEMO, local_client
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-10**12, 10**12)
@@ -34,7 +34,7 @@ BODY = st.sampled_from(sorted(FIELDS)).flatmap(lambda path: st.tuples(
 def client(service: NewsQA) -> Iterator[TestClient]:
     list(service.ingest_paths([DEMO]))
     service.settings.chat_rate_per_minute = 0
-    with TestClient(create_app(service.settings, service), raise_server_exceptions=False) as c:
+    with local_client(create_app(service.settings, service), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -22,7 +22,7 @@ from qa.conversation import Chat, ChatLimits, ConversationStore, Message, turns_
 from qa.followup import Turn, is_followup, names_in, resolve
 from qa.service import NewsQA
 from qa.settings import Settings
-from tests.conftest import DEMO
+from tests.conftest import DEMO, local_client
 
 BRIDGE = "Which firm won the Quay Street Bridge contract?"
 WORTH = "How much is it worth?"
@@ -36,7 +36,7 @@ def demo(service: NewsQA) -> NewsQA:
 
 def make_client(service: NewsQA, **settings: Any) -> TestClient:
     app_settings = service.settings.model_copy(update={"stream_pause_ms": 0, **settings})
-    return TestClient(create_app(app_settings, service))
+    return local_client(create_app(app_settings, service))
 
 
 @pytest.fixture
@@ -329,7 +329,7 @@ def test_too_many_questions_get_429_with_the_wait(demo: NewsQA) -> None:
 
 def test_retry_after_is_never_shorter_than_the_wait(demo: NewsQA) -> None:
     with make_client(demo, chat_rate_per_minute=2) as c:
-        c.app.state.rate_limiter.wait_s = lambda client: 2.5  # type: ignore[attr-defined]
+        c.app.state.limits["chat"].wait_s = lambda client: 2.5  # type: ignore[attr-defined]
         refused = c.post("/v1/chat", json={"messages": [{"role": "user", "content": BRIDGE}]})
     assert refused.status_code == 429 and refused.headers["retry-after"] == "3"
 

@@ -7,13 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
 from qa.service import NewsQA
-from tests.conftest import SAMPLE_ID, require_sample
+from tests.conftest import SAMPLE_ID, local_client, require_sample
 
 pytestmark = pytest.mark.e2e
 FUNDING = "How much funding did ICE receive in 2025?"
@@ -51,7 +50,7 @@ def test_cli_reports_a_bad_file_with_its_line(tmp_path: Path) -> None:
 
 def test_served_api_answers_the_same_and_abstains_when_unrelated(real_service: NewsQA) -> None:
     list(real_service.ingest_paths([require_sample()]))
-    with TestClient(create_app(real_service.settings, real_service)) as client:
+    with local_client(create_app(real_service.settings, real_service)) as client:
         body = client.post("/v1/ask", json={"question": FUNDING}).json()
         assert any("$28.7 billion" in c["quote"] for c in body["citations"])
         first = body["citations"][0]

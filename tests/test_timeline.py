@@ -24,7 +24,7 @@ from qa.figures.index import figure_record
 from qa.figures.timeline import Appearance, FigureTimeline
 from qa.models import Article, Timestamp, Update
 from qa.service import NewsQA
-from tests.conftest import DEMO, SAMPLE_ID, require_sample
+from tests.conftest import DEMO, SAMPLE_ID, local_client, require_sample
 
 DAY = datetime(2025, 10, 8, tzinfo=UTC)
 AT_1735 = datetime(2025, 10, 8, 17, 35, tzinfo=UTC)
@@ -253,7 +253,7 @@ def test_every_stored_quote_holds_its_figure_verbatim(words: list[str]) -> None:
 
 @pytest.fixture
 def client(sample: NewsQA) -> Iterator[TestClient]:
-    with TestClient(create_app(sample.settings, sample), raise_server_exceptions=False) as c:
+    with local_client(create_app(sample.settings, sample), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -301,8 +301,8 @@ def test_api_changes_and_ask(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("url", "params", "status", "words"), [
-    ("/v1/figures", {"q": ""}, 400, "empty"),
-    ("/v1/figures", {"q": "   "}, 400, "empty"),
+    ("/v1/figures", {"q": ""}, 422, "empty"),
+    ("/v1/figures", {"q": "   "}, 422, "empty"),
     ("/v1/figures", {}, 422, "q"),
     ("/v1/figures", {"q": "$1", "as_of": "yesterday-ish"}, 400, "as_of"),
     ("/v1/figures", {"q": "$1", "tolerance": "2"}, 422, "tolerance"),

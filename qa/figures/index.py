@@ -145,6 +145,13 @@ class FigureIndex:
         for sid, record in records.items():
             self.put_section(article_id, sid, figures_from_record(article_id, sid, record))
 
+    def remove_article(self, article_id: str) -> None:
+        """Forget every figure of an article (it was deleted)."""
+        with self._lock:
+            for sid in self._by_article.pop(article_id, set()):
+                self._sections.pop((article_id, sid), None)
+            self._sorted = None
+
     def has_section(self, article_id: str, sid: str) -> bool:
         with self._lock:
             return (article_id, sid) in self._sections

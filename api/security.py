@@ -1,0 +1,129 @@
+"""Who may call: API keys for writes (and, when configured, reads), and the client's address.
+
+Keys come as `Authorization: Bearer KEY` and are compared in constant time. With no key
+configured, writes are taken from this machine (loopback) only. The client's address is the
+connection's peer, unless that peer is a trusted proxy (NEWSQA_TRUSTED_PROXIES): then it is the
+last address in X-Forwarded-For that is not a trusted proxy.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+bearer = HTTPBearer(auto_error=False, scheme_name="apiKey",
+                    description="An API key from NEWSQA_API_KEYS or NEWSQA_API_KEYS_FILE.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the app was configured with: keys, whether reads need one, trusted proxies."""
+
+    keys: tuple[bytes, ...]
+    read_keys_required: bool
+    proxies: tuple[Network, ...]
+
+    @classmethod
+    def of(cls, settings: Settings) -> Access:
+        keys = tuple(k.encode("utf-8") for k in settings.api_key_list())
+        return cls(keys, settings.read_keys_required,
+                   tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies))
+
+    def describe(self) -> str:
+        if not self.keys:
+            return ("no API key is configured (NEWSQA_API_KEYS or NEWSQA_API_KEYS_FILE): writes "
+                    "are taken from this machine only, and refused from any other address")
+        reads = "needed to read too" if self.read_keys_required else "not needed to read"
+        return f"{len(self.keys)} API key(s) configured for writes; a key is {reads}"
+
+    def knows(self, key: str) -> bool:
+        given = key.encode("utf-8", "backslashreplace")
+        found = False
+        for known in self.keys:  # every key compared, in constant time each
+            found |= hmac.compare_digest(given, known)
+        return found
+
+    def trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
+
+
+def _access(request: Request) -> Access:
+    access: Access = request.app.state.access
+    return access
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address: the peer, or what a trusted proxy says it forwarded for."""
+    peer = request.client.host if request.client else "unknown"
+    access = _access(request)
+    if not access.proxies or not access.trusted(peer):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not access.trusted(hop):
+            return hop if _is_ip(hop) else peer
+    return peer
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _check_key(access: Access, credentials: HTTPAuthorizationCredentials | None, what: str) -> None:
+    if credentials is None:
+        raise _unauthorized(f"{what} needs an API key: send 'Authorization: Bearer KEY' with a key "
+                            "from NEWSQA_API_KEYS")
+    if not access.knows(credentials.credentials):
+        raise _unauthorized("the API key is not one this server knows; check the key sent in "
+                            "'Authorization: Bearer KEY'")
+
+
+def require_write_key(request: Request, credentials: Credentials) -> None:
+    """Writes need a known key; with no key configured, they come from this machine only."""
+    access = _access(request)
+    if access.keys:
+        _check_key(access, credentials, "writing")
+        return
+    client = client_address(request)
+    if not is_loopback(client):
+        raise HTTPException(403, f"writes are refused from {client}: no API key is configured on "
+                                 "the server, so only this machine may write; set "
+                                 "NEWSQA_API_KEYS and send 'Authorization: Bearer KEY'")
+
+
+def require_read_key(request: Request, credentials: Credentials) -> None:
+    """Reads are open unless NEWSQA_READ_KEYS_REQUIRED is set."""
+    access = _access(request)
+    if access.read_keys_required:
+        _check_key(access, credentials, "reading")

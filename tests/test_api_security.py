@@ -1,0 +1,315 @@
+"""Facing the open internet: keys on writes, bounded requests, rate limits on every route,
+client addresses from trusted proxies only, an allowed-hosts list, and safe headers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app, server_options
+from api.middleware import MAX_HEADER_BYTES, MAX_QUERY_BYTES
+from api.ratelimit import BUDGETS
+from qa.errors import ConfigError
+from qa.service import NewsQA
+from qa.settings import Settings
+from tests.conftest import DEMO
+
+KEY = "k" * 12 + "-test-key-0001"
+OTHER_KEY = "o" * 20
+ARTICLE = {"id": "dam-repair", "title": "Dam repair", "body": "The dam repair costs $4 million."}
+REMOTE = ("203.0.113.9", 40000)
+
+
+@pytest.fixture
+def demo(service: NewsQA) -> NewsQA:
+    list(service.ingest_paths([DEMO]))
+    return service
+
+
+def make(service: NewsQA, client: tuple[str, int] = ("127.0.0.1", 50000),
+         host: str = "localhost", **settings: Any) -> TestClient:
+    options = {"rate_limits": {"*": 0}, **settings}
+    app = create_app(service.settings.model_copy(update=options), service)
+    return TestClient(app, base_url=f"http://{host}", client=client,
+                      raise_server_exceptions=False)
+
+
+# -- 3. body, header and query-string bounds ------------------------------------------------
+
+def _call_asgi(app: Any, headers: list[tuple[bytes, bytes]], chunks: int,
+               size: int) -> tuple[int, int]:
+    """POST /v1/articles straight to the ASGI app with a body of `chunks` parts of `size` bytes;
+    (status, parts the app read)."""
+    import anyio
+
+    read = 0
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": b"x" * size, "more_body": read < chunks}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/articles", "raw_path": b"/v1/articles",
+             "query_string": b"", "headers": [(b"host", b"localhost"), *headers],
+             "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80), "scheme": "http",
+             "http_version": "1.1", "root_path": "", "app": app}
+    anyio.run(app, scope, receive, send)
+    return status, read
+
+
+def test_an_over_long_body_is_a_413_before_it_is_read(demo: NewsQA) -> None:
+    app = create_app(demo.settings.model_copy(update={"max_body_bytes": 100_000}), demo)
+    declared = [(b"content-type", b"application/json"),
+                (b"content-length", str(50 * 1024 * 1024).encode())]
+    assert _call_asgi(app, declared, chunks=800, size=65536) == (413, 0)  # not a byte read
+    chunked = [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")]
+    status, read = _call_asgi(app, chunked, chunks=800, size=65536)
+    assert status == 413 and read == 2  # stopped as the limit passed, not after 50 MB
+    with make(demo, max_body_bytes=100_000) as c:
+        response = c.post("/v1/articles", content=b"{}", headers={
+            "Content-Type": "application/json", "Content-Length": str(50 * 1024 * 1024)})
+    assert response.status_code == 413 and "100,000 bytes" in response.json()["detail"]
+
+
+def test_the_default_body_limit_fits_the_largest_article_accepted(demo: NewsQA) -> None:
+    settings = Settings(data_dir=demo.settings.data_dir, max_article_chars=5000)
+    body = "Word " * 999  # just under 5,000 characters, all of it accepted
+    assert settings.body_limit_bytes >= 4 * 5000
+    with make(demo, max_article_chars=5000) as c:
+        assert c.post("/v1/articles", json={**ARTICLE, "body": body}).status_code == 201
+        too_big = c.post("/v1/articles", content=b"x" * (settings.body_limit_bytes + 1),
+                         headers={"Content-Type": "application/json"})
+    assert too_big.status_code == 413
+
+
+def test_a_ten_megabyte_body_is_refused_by_default(demo: NewsQA) -> None:
+    with make(demo) as c:
+        response = c.post("/v1/articles", content=b" " * (10 * 1024 * 1024),
+                          headers={"Content-Type": "application/json"})
+        question = c.post("/v1/ask", content=b" " * (1024 * 1024),
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and question.status_code == 413
+
+
+def test_headers_and_query_strings_are_bounded(demo: NewsQA) -> None:
+    with make(demo) as c:
+        big_header = c.get("/healthz", headers={"X-Padding": "a" * (MAX_HEADER_BYTES + 1)})
+        big_query = c.get("/v1/figures", params={"q": "a" * (MAX_QUERY_BYTES + 1)})
+        fine = c.get("/v1/figures", params={"q": "$452 million"})
+    assert big_header.status_code == 431 and "headers" in big_header.json()["detail"]
+    assert big_query.status_code == 414 and "query string" in big_query.json()["detail"]
+    assert fine.status_code == 200
+
+
+# -- 4. API keys -------------------------------------------------------------------------
+
+def test_with_no_key_writes_come_from_this_machine_only(demo: NewsQA) -> None:
+    with make(demo, client=REMOTE) as remote, make(demo) as local:
+        refused = remote.post("/v1/articles", json=ARTICLE)
+        deleted = remote.delete("/v1/articles/harbor-city-awards-bridge-replacement-contract-"
+                                "after-months-of-delay-2026-03-14")
+        assert remote.post("/v1/ask", json={"question": "Who won the contract?"}).status_code == 200
+        assert local.post("/v1/articles", json=ARTICLE).status_code == 201
+    assert refused.status_code == 403 and "no API key is configured" in refused.json()["detail"]
+    assert deleted.status_code == 403
+
+
+def test_keys_guard_writes_and_are_sent_as_bearer(demo: NewsQA) -> None:
+    with make(demo, api_keys=[KEY, OTHER_KEY]) as c:
+        anonymous = c.post("/v1/articles", json={**ARTICLE, "title": "HACKED TITLE"})
+        wrong = c.post("/v1/articles", json=ARTICLE, headers={"Authorization": "Bearer nope"})
+        basic = c.post("/v1/articles", json=ARTICLE, headers={"Authorization": f"Basic {KEY}"})
+        right = c.post("/v1/articles", json=ARTICLE, headers={"Authorization": f"Bearer {KEY}"})
+        other = c.post("/v1/articles", json=ARTICLE,
+                       headers={"Authorization": f"Bearer {OTHER_KEY}"})
+        reads = c.get("/v1/articles/dam-repair")
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    assert wrong.status_code == 401 and "not one this server knows" in wrong.json()["detail"]
+    assert basic.status_code == 401
+    assert right.status_code == 201 and other.status_code == 201
+    assert reads.status_code == 200 and reads.json()["title"] == "Dam repair"
+
+
+def test_keys_can_come_from_a_file(demo: NewsQA, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text(f"# newsroom CMS\n{KEY}\n\n", encoding="utf-8")
+    with make(demo, client=REMOTE, api_keys_file=keys) as c:
+        ok = c.post("/v1/articles", json=ARTICLE, headers={"Authorization": f"Bearer {KEY}"})
+    assert ok.status_code == 201
+
+
+def test_bad_key_settings_are_refused_at_start(demo: NewsQA, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSQA_API_KEYS", "short")
+    with pytest.raises(ValueError, match="at least 16"):
+        Settings()
+    with pytest.raises(ConfigError, match="cannot be read"):
+        make(demo, api_keys_file=tmp_path / "missing")
+    with pytest.raises(ConfigError, match="no API key"):
+        make(demo, read_keys_required=True)
+
+
+def test_read_keys_required_closes_reads(demo: NewsQA) -> None:
+    with make(demo, api_keys=[KEY], read_keys_required=True) as c:
+        refused = [c.post("/v1/ask", json={"question": "Who won?"}).status_code,
+                   c.get("/v1/articles").status_code,
+                   c.get("/v1/figures", params={"q": "$452 million"}).status_code,
+                   c.post("/v1/chat", json={"messages": [{"role": "user", "content": "Hi?"}]}
+                          ).status_code]
+        auth = {"Authorization": f"Bearer {KEY}"}
+        allowed = [c.post("/v1/ask", json={"question": "Who won?"}, headers=auth).status_code,
+                   c.get("/v1/articles", headers=auth).status_code]
+    assert refused == [401] * 4 and allowed == [200, 200]
+
+
+def test_openapi_shows_the_bearer_scheme_on_write_routes(demo: NewsQA) -> None:
+    with make(demo) as c:
+        schema = c.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "An API key from NEWSQA_API_KEYS or NEWSQA_API_KEYS_FILE."}
+    assert schema["paths"]["/v1/articles"]["post"]["security"] == [{"apiKey": []}]
+    assert schema["paths"]["/v1/articles/{article_id}"]["delete"]["security"] == [{"apiKey": []}]
+
+
+# -- 5. rate limits and client addresses ---------------------------------------------------
+
+@pytest.mark.parametrize(("group", "method", "path", "body"), [
+    ("ask", "POST", "/v1/ask", {"question": "Who won the contract?"}),
+    ("articles", "GET", "/v1/articles", None),
+    ("figures", "GET", "/v1/figures?q=%24452%20million", None),
+    ("health", "GET", "/healthz", None),
+    ("write", "POST", "/v1/articles", ARTICLE),
+    ("pages", "GET", "/openapi.json", None),
+])
+def test_every_route_has_its_own_budget_with_retry_after(demo: NewsQA, group: str, method: str,
+                                                         path: str, body: Any) -> None:
+    with make(demo, rate_limits={group: 3}) as c:
+        statuses = [c.request(method, path, json=body).status_code for _ in range(4)]
+        other = c.post("/v1/chat", json={"messages": [{"role": "user", "content": "Who won?"}]})
+    assert statuses[:3] != [429] * 3 and statuses[3] == 429
+    assert other.status_code == 200  # another group's budget is untouched
+    with make(demo, rate_limits={group: 3}) as c:
+        for _ in range(3):
+            c.request(method, path, json=body)
+        refused = c.request(method, path, json=body)
+    assert int(refused.headers["retry-after"]) >= 1 and "a minute" in refused.json()["detail"]
+
+
+def test_default_budgets_limit_sixty_back_to_back_requests(demo: NewsQA) -> None:
+    app = create_app(demo.settings, demo)
+    for limiter in app.state.limits.values():
+        limiter._clock = lambda: 1000.0  # the 60 requests come at one instant, however slow
+    with TestClient(app, base_url="http://localhost", client=REMOTE) as c:
+        asks = [c.post("/v1/ask", json={"question": "Who won?"}).status_code for _ in range(60)]
+        figures = [c.get("/v1/figures", params={"q": "$1"}).status_code for _ in range(60)]
+        listed = [c.get("/v1/articles").status_code for _ in range(60)]
+    assert asks.count(200) == BUDGETS["ask"].burst and asks.count(429) == 60 - asks.count(200)
+    assert figures.count(200) == BUDGETS["figures"].burst
+    assert listed.count(200) == BUDGETS["articles"].burst
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(demo: NewsQA) -> None:
+    with make(demo, rate_limits={"chat": 2}) as c:
+        body = {"messages": [{"role": "user", "content": "Who won the contract?"}]}
+        statuses = [c.post("/v1/chat", json=body,
+                           headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                    for i in range(25)]
+    assert statuses.count(200) == 2  # a new X-Forwarded-For each time bypasses nothing
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_limited(demo: NewsQA) -> None:
+    proxy = ("10.0.0.5", 1234)
+    with make(demo, client=proxy, trusted_proxies=["10.0.0.0/8"], rate_limits={"ask": 1}) as c:
+        first = c.post("/v1/ask", json={"question": "Who won?"},
+                       headers={"X-Forwarded-For": "198.51.100.7, 10.0.0.9"})
+        same = c.post("/v1/ask", json={"question": "Who won?"},
+                      headers={"X-Forwarded-For": "198.51.100.7"})
+        other = c.post("/v1/ask", json={"question": "Who won?"},
+                       headers={"X-Forwarded-For": "198.51.100.8"})
+    assert (first.status_code, same.status_code, other.status_code) == (200, 429, 200)
+    assert "198.51.100.7" in same.json()["detail"]
+
+
+def test_a_forwarded_loopback_address_does_not_open_writes(demo: NewsQA) -> None:
+    with make(demo, client=REMOTE) as c:
+        response = c.post("/v1/articles", json=ARTICLE, headers={"X-Forwarded-For": "127.0.0.1"})
+    assert response.status_code == 403
+
+
+# -- 6. host allow-list --------------------------------------------------------------------
+
+def test_an_unknown_host_header_is_refused(demo: NewsQA) -> None:
+    with make(demo, host="attacker.example") as c:
+        refused = c.get("/v1/articles")
+    with make(demo, host="127.0.0.1:8000") as c:
+        local = c.get("/v1/articles")
+    with make(demo, host="news.example", allowed_hosts=["news.example", "*.news.example"]) as c:
+        configured = c.get("/v1/articles")
+        sub = c.get("/v1/articles", headers={"Host": "api.news.example"})
+        still_refused = c.get("/v1/articles", headers={"Host": "localhost"})
+    assert refused.status_code == 400 and "NEWSQA_ALLOWED_HOSTS" in refused.json()["detail"]
+    assert local.status_code == 200 and configured.status_code == 200 and sub.status_code == 200
+    assert still_refused.status_code == 400
+
+
+def test_the_bind_address_is_an_allowed_host(demo: NewsQA) -> None:
+    app = create_app(demo.settings, demo, bind_host="192.0.2.10")
+    with TestClient(app, base_url="http://192.0.2.10:8080") as c:
+        assert c.get("/healthz").status_code == 200
+
+
+# -- 11. headers -------------------------------------------------------------------------
+
+def test_json_responses_say_nosniff(demo: NewsQA) -> None:
+    with make(demo) as c:
+        for response in (c.get("/healthz"), c.get("/v1/articles/nope"),
+                         c.post("/v1/ask", json={}), c.get("/openapi.json")):
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["content-type"].startswith("application/json")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_served_app_sends_no_server_header_and_ignores_forwarded_for(demo: NewsQA) -> None:
+    import uvicorn
+
+    port = _free_port()
+    settings = demo.settings.model_copy(update={"rate_limits": {"chat": 2}})
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo), host="127.0.0.1",
+                                           port=port, log_level="warning",
+                                           **server_options(settings)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        health = httpx.get(f"{base}/healthz")
+        body = {"messages": [{"role": "user", "content": "Who won the contract?"}]}
+        statuses = [httpx.post(f"{base}/v1/chat", json=body,
+                               headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                    for i in range(5)]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert health.status_code == 200 and "server" not in health.headers
+    assert statuses.count(200) == 2
