@@ -99,7 +99,7 @@ def articles(data_dir: DataDir = None) -> None:
 def delete(article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id.")],
            data_dir: DataDir = None) -> None:
     """Delete article ID: its passages, figures and updates go in one atomic write."""
-    service = _service(data_dir)
+    service = open_service(data_dir)
     try:
         result = service.delete(article_id)
     finally:

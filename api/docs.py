@@ -3,6 +3,7 @@ so the page works on a machine with no way out to a CDN."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,14 @@ def assets_dir() -> Path:
 
 @router.get("/openapi.json")
 def openapi_document(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.openapi())
+    """The schema; with NEWSQA_READ_KEYS_REQUIRED, the reads show the key scheme too."""
+    document = copy.deepcopy(request.app.openapi())
+    if request.app.state.access.read_keys_required:
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                if path != "/healthz":
+                    operation.setdefault("security", [{"apiKey": []}])
+    return JSONResponse(document)
 
 
 @router.get("/docs")

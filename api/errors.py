@@ -79,7 +79,13 @@ def refusal(status: int, detail: str, headers: dict[str, str] | None = None) -> 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path (Starlette names only the first route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    pending = list(request.app.router.routes)
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)  # FastAPI keeps included routers
+        if included is not None:
+            pending.extend(included.routes)
+            continue
         match, _ = route.matches(request.scope)
         if match in (Match.FULL, Match.PARTIAL):
             methods.update(getattr(route, "methods", None) or ())

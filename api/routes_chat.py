@@ -63,11 +63,15 @@ STREAM_EXAMPLE = (
     '"abstained": false, "citations": [...], "took_ms": 41.2, "conversation_id": "5f0c...", '
     '"query": "..."}\r\n\r\n')
 
+# one event of the stream: its name and its data, a JSON object as the table above says
+SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
+    "event": {"type": "string", "enum": ["meta", "token", "citation", "done", "error"]},
+    "data": {"type": "string", "contentMediaType": "application/json"},
+    "id": {"type": "string"}, "retry": {"type": "integer"}}}
 RESPONSES: dict[int | str, dict[str, object]] = {
     **responses(400, 401, 413, 422, 429),
     200: {"description": "The answer: JSON, or a stream of server-sent events when asked for.",
-          "content": {"text/event-stream": {"schema": {"type": "string"},
-                                            "example": STREAM_EXAMPLE}}},
+          "content": {"text/event-stream": {"schema": SSE_EVENT, "example": STREAM_EXAMPLE}}},
 }
 RESPONSES[400] = {**RESPONSES[400], "description": (
     "A conversation that cannot be answered (last message not the user's, empty or over-long "

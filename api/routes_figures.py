@@ -25,7 +25,8 @@ AsOf = Annotated[str | None, Query(description=AS_OF_HELP, examples=["2025-10-08
 Tolerance = Annotated[float, Query(
     ge=0, le=MAX_TOLERANCE, description="Relative difference still reported as an approximate "
                                         "match.")]
-FigureQuery = Annotated[str, Query(pattern=SOME_TEXT, description="A figure ('$28.7 billion', '3,000 arrests per "
+FigureQuery = Annotated[str, Query(pattern=SOME_TEXT,
+                                   description="A figure ('$28.7 billion', '3,000 arrests per "
                                                "day') or a topic ('ICE budget').",
                                    examples=["$28.7 billion"])]
 

@@ -122,8 +122,9 @@ def require_write_key(request: Request, credentials: Credentials) -> None:
                                  "NEWSQA_API_KEYS and send 'Authorization: Bearer KEY'")
 
 
-def require_read_key(request: Request, credentials: Credentials) -> None:
-    """Reads are open unless NEWSQA_READ_KEYS_REQUIRED is set."""
+async def require_read_key(request: Request) -> None:
+    """Reads are open unless NEWSQA_READ_KEYS_REQUIRED is set. (Not declared through `bearer`,
+    so OpenAPI shows the scheme on reads only when it applies: see api/docs.py.)"""
     access = _access(request)
     if access.read_keys_required:
-        _check_key(access, credentials, "reading")
+        _check_key(access, await bearer(request), "reading")

@@ -42,3 +42,8 @@ class InvalidTime(NewsqaError):
 
 class InvalidConversation(NewsqaError):
     """Chat messages that cannot be answered (no user question last, bad conversation id...)."""
+
+
+class ConfigError(NewsqaError):
+    """Settings that cannot work together (a key file that cannot be read, reads that need a key
+    with none configured, an unknown rate-limit group)."""
