@@ -10,7 +10,7 @@ import typer
 
 from api.cli_common import AsJson, AsOf, DataDir, open_service, run_command, settings_for
 from api.cli_errors import TranslatingGroup
-from api.cli_figures import bench_figures_command, changes_command, figures_command
+from api.cli_figures import bench_figures_command, changes_command, figures_command, stamp_text
 from eval.cli import eval_command
 from index.modes import SEARCH_MODES
 from qa.limits import MAX_TOP_K
@@ -78,7 +78,8 @@ def ask(question: str,
             typer.echo(f"  window: after {w.since or 'the start'}, up to {w.as_of or 'now'}{asked}")
         for c in result.citations:
             where = "body" if c.section == "body" else f"update {c.update_index}"
-            typer.echo(f"  [{c.marker}] {c.title} — {where}, {c.timestamp or 'time unknown'}")
+            when = stamp_text(c.timestamp, c.timestamp_precision, c.timestamp_zone)
+            typer.echo(f"  [{c.marker}] {c.title} — {where}, {when}")
             typer.echo(f"      “{c.quote}”")
 
     run_command(data_dir, compute, as_json, show)

@@ -17,10 +17,14 @@ if TYPE_CHECKING:  # pragma: no cover
 PREVIEW_CHARS = 240
 
 
-def _when(stamp: str | None, precision: str | None) -> str:
+def stamp_text(stamp: str | None, precision: str | None, zone: str | None = None) -> str:
+    """A time as the page wrote it: a date "(date only)", a wall-clock time "(zone not stated)"
+    when the source gave no zone (the JSON keeps ISO 8601 with the configured offset)."""
     if stamp is None:
         return "time unknown"
-    return f"{stamp} (date only)" if precision == "date" else stamp
+    if precision == "date":
+        return f"{stamp} (date only)"
+    return f"{stamp[:19].replace('T', ' ')} (zone not stated)" if zone == "assumed" else stamp
 
 
 def _where(a: AppearanceOut) -> str:
@@ -35,7 +39,8 @@ def _print_appearances(appearances: list[AppearanceOut]) -> None:
         how = {"exact": "exact", "approximate": f"approximate: {a.stated}",
                None: f"{a.group}: {a.stated}"}[a.match]
         title = f" · {a.title}" if several else ""
-        typer.echo(f"[{a.marker}] {_when(a.timestamp, a.timestamp_precision)} · {_where(a)} · "
+        typer.echo(f"[{a.marker}] {stamp_text(a.timestamp, a.timestamp_precision, a.timestamp_zone)} · "
+                   f"{_where(a)} · "
                    f"{how}{title}")
         place = (a.article_id, _where(a), a.quote_start)
         if place in quoted:
@@ -53,9 +58,11 @@ def print_figures(r: FiguresResponse) -> None:
     several = len({a.article_id for a in r.appearances}) > 1
     scope = "" if r.as_of is None else f" (as of {r.as_of})"
     if r.mode == "figure":
+        first = r.appearances[0].timestamp_zone if r.appearances else None
+        last = r.appearances[-1].timestamp_zone if r.appearances else None
         typer.echo(f"{r.query}{scope}: {_plural(r.count, 'appearance')}, first seen "
-                   f"{_when(r.first_seen, r.first_seen_precision)}, last seen "
-                   f"{_when(r.last_seen, r.last_seen_precision)}")
+                   f"{stamp_text(r.first_seen, r.first_seen_precision, first)}, last seen "
+                   f"{stamp_text(r.last_seen, r.last_seen_precision, last)}")
     else:
         typer.echo(f"Figures about “{r.query}”{scope}: {_plural(r.count, 'appearance')} in "
                    f"{_plural(len(r.groups), 'group')}")
@@ -64,10 +71,11 @@ def print_figures(r: FiguresResponse) -> None:
                                 for v in g.values)
             typer.echo(f"  {g.label}{' — ' + g.title if several else ''}: {values}")
         for rev in r.revisions:
-            typer.echo(f"  REVISED {rev.group}: {rev.old.stated} [{rev.old.marker}] at "
-                       f"{_when(rev.old.timestamp, rev.old.timestamp_precision)} → "
-                       f"{rev.new.stated} [{rev.new.marker}] at "
-                       f"{_when(rev.new.timestamp, rev.new.timestamp_precision)}")
+            old, new = rev.old, rev.new
+            typer.echo(f"  REVISED {rev.group}: {old.stated} [{old.marker}] at "
+                       f"{stamp_text(old.timestamp, old.timestamp_precision, old.timestamp_zone)} → "
+                       f"{new.stated} [{new.marker}] at "
+                       f"{stamp_text(new.timestamp, new.timestamp_precision, new.timestamp_zone)}")
     if not r.appearances:
         typer.echo(r.note or "No figure found; try another wording, a topic, or a later --as-of.")
     _print_appearances(r.appearances)
@@ -109,8 +117,8 @@ def print_changes(r: ChangesResponse, full: bool) -> None:
     typer.echo(f"{r.title}: {len(r.updates)} updates after {r.since}{scope}")
     for u in r.updates:
         new = ", ".join(f"{a.stated} [{a.marker}]" for a in u.new_figures) or "none"
-        typer.echo(f"update {u.index} · {_when(u.published_at, u.published_precision)} · "
-                   f"new figures: {new}")
+        when = stamp_text(u.published_at, u.published_precision, u.published_zone)
+        typer.echo(f"update {u.index} · {when} · new figures: {new}")
         text = u.text if full or len(u.text) <= PREVIEW_CHARS else u.text[:PREVIEW_CHARS] + "…"
         typer.echo(f"    {text}")
         quoted: dict[int, int] = {}

@@ -67,6 +67,9 @@ class CitationOut(BaseModel):
     update_index: int | None = Field(None, description="1-based number of the update, in time order.")
     timestamp: str | None = Field(None, description="ISO 8601; a bare date when only the date is known.")
     timestamp_precision: Literal["date", "second"] | None
+    timestamp_zone: Literal["stated", "assumed"] | None = Field(
+        None, description="'assumed': the source wrote no zone, and the timestamp carries the "
+                          "offset of NEWSQA_DEFAULT_TZ; null for a date.")
     score: float
 
     @classmethod
@@ -74,7 +77,7 @@ class CitationOut(BaseModel):
         return cls(marker=c.marker, quote=c.quote, article_id=c.article_id, title=c.title,
                    url=c.url, section=c.section.kind, update_index=c.section.index,
                    timestamp=stamp_iso(c.timestamp), timestamp_precision=precision(c.timestamp),
-                   score=c.score)
+                   timestamp_zone=zone_of(c.timestamp), score=c.score)
 
 
 class WindowOut(BaseModel):
@@ -205,6 +208,13 @@ class Health(BaseModel):
 
 def stamp_iso(stamp: Timestamp | None) -> str | None:
     return None if stamp is None else stamp.iso()
+
+
+def zone_of(stamp: Timestamp | None) -> Literal["stated", "assumed"] | None:
+    """'assumed' when the source gave no zone and the timestamp took NEWSQA_DEFAULT_TZ's offset."""
+    if stamp is None or stamp.date_only:
+        return None
+    return "stated" if stamp.zone_stated else "assumed"
 
 
 def precision(stamp: Timestamp | None) -> Literal["date", "second"] | None:

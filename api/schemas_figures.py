@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import precision, stamp_iso
+from api.schemas import precision, stamp_iso, zone_of
 from qa.figures.changes import ArticleChanges, ChangedUpdate
 from qa.figures.extract import Figure
 from qa.figures.timeline import Appearance, FigureGroup, FigureTimeline, GroupValue, Revision
@@ -20,6 +20,8 @@ class AppearanceOut(BaseModel):
     marker: int
     timestamp: str | None = Field(..., description="ISO 8601; a bare date when only the date is known.")
     timestamp_precision: Precision | None
+    timestamp_zone: Literal["stated", "assumed"] | None = Field(
+        None, description="'assumed': the source wrote no zone (the offset is NEWSQA_DEFAULT_TZ's).")
     section: Literal["body", "update"]
     update_index: int | None = Field(None, description="1-based number of the update, in time order.")
     quote: str = Field(..., description="The sentence stating the figure, verbatim.")
@@ -43,7 +45,8 @@ class AppearanceOut(BaseModel):
     def of(cls, a: Appearance) -> AppearanceOut:
         f = a.figure
         return cls(marker=a.marker, timestamp=stamp_iso(f.timestamp),
-                   timestamp_precision=precision(f.timestamp), section=a.section.kind,
+                   timestamp_precision=precision(f.timestamp),
+                   timestamp_zone=zone_of(f.timestamp), section=a.section.kind,
                    update_index=a.section.index, quote=a.quote, quote_start=f.quote_start,
                    quote_end=f.quote_end, stated=a.stated, qualifier=f.qualifier, kind=f.kind,
                    value=f.value, currency=f.currency, noun=f.noun, rate=f.rate, match=a.match,
@@ -100,11 +103,13 @@ class RevisionPointOut(BaseModel):
     value: float
     timestamp: str | None
     timestamp_precision: Precision | None
+    timestamp_zone: Literal["stated", "assumed"] | None = None
 
     @classmethod
     def of(cls, a: Appearance) -> RevisionPointOut:
         return cls(marker=a.marker, stated=a.stated, value=a.figure.value,
-                   timestamp=stamp_iso(a.timestamp), timestamp_precision=precision(a.timestamp))
+                   timestamp=stamp_iso(a.timestamp), timestamp_precision=precision(a.timestamp),
+                   timestamp_zone=zone_of(a.timestamp))
 
 
 class RevisionOut(BaseModel):
@@ -157,13 +162,15 @@ class ChangedUpdateOut(BaseModel):
     index: int
     published_at: str
     published_precision: Precision
+    published_zone: Literal["stated", "assumed"] | None = None
     text: str
     new_figures: list[AppearanceOut]
 
     @classmethod
     def of(cls, u: ChangedUpdate) -> ChangedUpdateOut:
         return cls(index=u.index, published_at=u.timestamp.iso(),
-                   published_precision="date" if u.timestamp.date_only else "second", text=u.text,
+                   published_precision="date" if u.timestamp.date_only else "second",
+                   published_zone=zone_of(u.timestamp), text=u.text,
                    new_figures=[AppearanceOut.of(a) for a in u.new_figures])
 
 

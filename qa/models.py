@@ -19,10 +19,13 @@ class Timestamp:
     `moment` is timezone-aware and used for ordering and `as_of` filtering. When the
     source gave only a date, `date_only` is true and `moment` is the start of that day in
     the configured zone, so a date-only body sorts before every update of the same day.
+    `zone_stated` says whether the source gave the zone; it takes no part in comparisons.
     """
 
     moment: datetime
     date_only: bool = False
+    # False when the source wrote no zone and `moment` took the configured one ("5:40:56 PM")
+    zone_stated: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         if self.moment.tzinfo is None:

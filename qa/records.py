@@ -15,13 +15,16 @@ BODY = "body"
 
 def stamp_to_json(stamp: Timestamp | None) -> dict[str, Any] | None:
     return None if stamp is None else {"moment": stamp.moment.isoformat(),
-                                       "date_only": stamp.date_only}
+                                       "date_only": stamp.date_only,
+                                       "zone_stated": stamp.zone_stated}
 
 
 def stamp_from_json(value: dict[str, Any] | None) -> Timestamp | None:
     if value is None:
         return None
-    return Timestamp(datetime.fromisoformat(value["moment"]), bool(value["date_only"]))
+    # stored before newsqa recorded it: the zone is taken as stated, as it was shown then
+    return Timestamp(datetime.fromisoformat(value["moment"]), bool(value["date_only"]),
+                     bool(value.get("zone_stated", True)))
 
 
 def update_sid(stamp: Timestamp) -> str:

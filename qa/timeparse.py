@@ -1,6 +1,8 @@
 """Reading publication times: live-page stamps ("10/8/2025, 5:40:56 PM"), ISO 8601, bare dates.
 
-A time without a zone takes the configured default zone; a bare date stays date-only.
+A time without a zone takes the configured default zone, and the Timestamp records that the zone
+was not stated, so it is shown as the page wrote it rather than with an invented offset; a bare
+date stays date-only.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def aware(moment: datetime | None, zone: tzinfo) -> datetime | None:
 
 
 def start_of(day: date, zone: tzinfo) -> Timestamp:
-    return Timestamp(datetime.combine(day, time(0, 0), tzinfo=zone), date_only=True)
+    return Timestamp(datetime.combine(day, time(0, 0), tzinfo=zone), date_only=True,
+                     zone_stated=False)
 
 
 def _us_stamp(match: re.Match[str], zone: tzinfo) -> Timestamp:
@@ -45,7 +48,8 @@ def _us_stamp(match: re.Match[str], zone: tzinfo) -> Timestamp:
         if not 1 <= hour <= 12:
             raise ValueError(f"hour {hour} with {match[7]}")
         hour = hour % 12 + (12 if match[7].lower() == "pm" else 0)
-    return Timestamp(datetime(year, month, day, hour, minute, second, tzinfo=zone))
+    return Timestamp(datetime(year, month, day, hour, minute, second, tzinfo=zone),
+                     zone_stated=False)
 
 
 def parse_timestamp(text: str, zone: tzinfo) -> Timestamp:
@@ -68,7 +72,8 @@ def _parse(text: str, zone: tzinfo) -> Timestamp:
             return start_of(date(int(match[1]), int(match[2]), int(match[3])), zone)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return start_of(date.fromisoformat(value), zone)
-        return Timestamp(aware(datetime.fromisoformat(value.replace("Z", "+00:00")), zone))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return Timestamp(aware(moment, zone), zone_stated=moment.tzinfo is not None)
     except ValueError as exc:
         raise InvalidTime(
             f"cannot read the time {text!r}: {exc}. Write it as ISO 8601 "

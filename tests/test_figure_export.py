@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -84,3 +85,17 @@ def test_cli_prints_csv(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(shown.output)))
     assert len(rows) == 9 and {r["article_id"] for r in rows} == {SAMPLE_ID}
     assert rows[0]["timestamp_precision"] == "date" and "$28.7 billion" in rows[0]["quote"]
+
+
+def test_times_without_a_zone_are_shown_as_written_and_marked_assumed(tmp_path: Path) -> None:
+    runner = CliRunner(env={"NEWSQA_EMBEDDER": "hashing"})
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(cli, ["ingest", str(require_sample()), *data]).exit_code == 0
+    shown = runner.invoke(cli, ["ask", "When did the $28.7 billion figure first appear?", *data])
+    assert shown.exit_code == 0, shown.output
+    assert "17:40:56 (zone not stated)" in shown.output and "+00:00" not in shown.output
+    as_json = runner.invoke(cli, ["ask", "When did the $28.7 billion figure first appear?",
+                                  "--json", *data])
+    timed = [c for c in json.loads(as_json.output)["citations"] if c["timestamp_precision"] == "second"]
+    assert timed and all(c["timestamp"].endswith("+00:00") and c["timestamp_zone"] == "assumed"
+                         for c in timed)

@@ -113,3 +113,15 @@ def test_demo_corpus_parses_with_revised_figures() -> None:
     assert all(len(a.updates) >= 3 for a in articles)
     bridge = next(a for a in articles if "Bridge" in a.title)
     assert "$410 million" in bridge.body and "$452 million" in bridge.updates[1].text
+
+
+def test_a_stamp_without_a_zone_is_recorded_as_assumed() -> None:
+    from datetime import UTC
+
+    from qa.timeparse import parse_timestamp
+
+    page = parse_timestamp("10/8/2025, 5:40:56 PM", UTC)
+    assert not page.zone_stated and page.iso() == "2025-10-08T17:40:56+00:00"
+    assert not parse_timestamp("2025-10-08T17:40:56", UTC).zone_stated
+    assert parse_timestamp("2025-10-08T17:40:56-04:00", UTC).zone_stated
+    assert parse_timestamp("2025-10-08T21:40:56Z", UTC).zone_stated

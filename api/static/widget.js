@@ -179,7 +179,7 @@
 
   // Shows the wall-clock time as the source wrote it, in its own offset, in the page's locale.
   // A date-only timestamp never gains an invented time; a missing offset is said, not guessed.
-  function formatTimestamp(timestamp, precision) {
+  function formatTimestamp(timestamp, precision, zone) {
     var m = ISO_TIMESTAMP.exec(String(timestamp).trim());
     if (!m) return String(timestamp);
     var y = +m[1], mo = +m[2] - 1, d = +m[3];
@@ -196,7 +196,7 @@
     var wallClock = new Date(Date.UTC(y, mo, d, +m[4], +m[5], +(m[6] || 0)));
     var offset = formatOffset(m[7]);
     return new Intl.DateTimeFormat(pageLocale(), options).format(wallClock) +
-      (offset ? " (" + offset + ")" : " (time zone not stated)");
+      (offset && zone !== "assumed" ? " (" + offset + ")" : " (zone not stated)");
   }
 
   function timeVerb(citation) {
@@ -205,7 +205,8 @@
 
   function describeTime(citation) {
     if (!citation.timestamp) return null;
-    return timeVerb(citation) + " " + formatTimestamp(citation.timestamp, citation.timestamp_precision);
+    return timeVerb(citation) + " " +
+      formatTimestamp(citation.timestamp, citation.timestamp_precision, citation.timestamp_zone);
   }
 
   function safeHttpUrl(url) {

@@ -51,7 +51,7 @@ def when_text(stamp: Timestamp | None, day_known: date | None = None) -> str:
     if stamp.date_only:
         return f"{day_text(stamp.day)} (date only)"
     offset = stamp.moment.replace(microsecond=0).isoformat()[19:] or "+00:00"
-    clock = f"{stamp.moment:%H:%M:%S} {offset}"
+    clock = f"{stamp.moment:%H:%M:%S} {offset if stamp.zone_stated else '(zone not stated)'}"
     return clock if stamp.day == day_known else f"{clock} on {day_text(stamp.day)}"
 
 
