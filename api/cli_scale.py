@@ -68,7 +68,7 @@ def migrate_command(
 
 
 def _fill_milvus(target: Store, database_url: str, milvus_uri: str, name: str) -> None:
-    from index.collection import Collection
+    from index.collection import Collection, MilvusTarget
     from index.errors import MigrationRefused
 
     stamp = target.get_record("_collection", "embedder")
@@ -78,8 +78,7 @@ def _fill_milvus(target: Store, database_url: str, milvus_uri: str, name: str) -
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsqa-migrate-") as scratch:
         collection = Collection(Path(scratch), stamp["name"], int(stamp["dim"]),
-                                milvus_uri=milvus_uri, milvus_collection=name,
-                                database_url=database_url)
+                                milvus=MilvusTarget(milvus_uri, name), database_url=database_url)
         held, count = len(collection), target.count()
         collection.close()
     if held != count:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from index.engine import (
 )
 from index.errors import CollectionMismatch
 from index.keyword import KeywordIndex
+from index.milvus import MilvusTarget
 from index.modes import SEARCH_MODES, SearchMode
 from index.store import (
     NewDoc,
@@ -42,10 +44,7 @@ from index.vectors import vector_index_for
 log = logging.getLogger(__name__)
 
 __all__ = ["SEARCH_MODES", "Batch", "Collection", "CollectionMismatch", "FusionSettings", "Hit",
-           "SearchMode", "WriteResult", "open_engine"]
-
-DEFAULT_MILVUS_COLLECTION = "newsqa_chunks"
-
+           "MilvusTarget", "SearchMode", "WriteResult", "open_engine"]
 
 @dataclass
 class Batch:
@@ -77,16 +76,17 @@ class WriteResult:
     generation: int = 0  # the store's generation this write committed
 
 
-def open_engine(directory: Path, dim: int, fusion: FusionSettings,
-                milvus_uri: str | None = None, milvus_collection: str = DEFAULT_MILVUS_COLLECTION,
+def open_engine(directory: Path, dim: int, fusion: FusionSettings, store_id: str,
+                milvus: MilvusTarget | None = None,
                 vector_factory: VectorFactory = vector_index_for,
                 keyword_factory: Callable[[], KeywordIndex] = KeywordIndex) -> SearchEngine:
-    """Milvus when a URI is given (a file path: Milvus Lite; http://host:port: a server),
+    """Milvus when a target is given (a file path: Milvus Lite; http://host:port: a server),
     else the embedded engine in `directory`."""
-    if milvus_uri:
+    if milvus is not None:
         from index.milvus import MilvusEngine
 
-        return MilvusEngine(milvus_uri, milvus_collection, dim, fusion)
+        return MilvusEngine(milvus.uri, milvus.collection, dim, store_id, fusion,
+                            consistency=milvus.consistency)
     return EmbeddedEngine(directory, dim, fusion, vector_factory, keyword_factory)
 
 
@@ -98,11 +98,10 @@ class Collection:
     def __init__(self, directory: Path, embedder_name: str, dim: int,
                  vector_factory: VectorFactory = vector_index_for,
                  keyword_factory: Callable[[], KeywordIndex] = KeywordIndex,
-                 fusion: FusionSettings | None = None, milvus_uri: str | None = None,
-                 milvus_collection: str = DEFAULT_MILVUS_COLLECTION,
+                 fusion: FusionSettings | None = None, milvus: MilvusTarget | None = None,
                  database_url: str | None = None) -> None:
         """`database_url` (a SQLAlchemy URL) puts the store in that database instead of a SQLite
-        file in `directory`."""
+        file in `directory`; `milvus` puts search there instead of FAISS + BM25 in `directory`."""
         self.directory = directory
         self.embedder_name = embedder_name
         self.dim = dim
@@ -112,7 +111,7 @@ class Collection:
         self.store = Store(database_url) if database_url else Store.at_path(directory / self.STORE_FILE)
         self._check_model()
         self._bulk_depth = 0
-        self.engine = open_engine(directory, dim, self.fusion, milvus_uri, milvus_collection,
+        self.engine = open_engine(directory, dim, self.fusion, self._store_id(), milvus,
                                   vector_factory, keyword_factory)
         self.engine.sync(self._stamp(), self._documents)
 
@@ -130,6 +129,15 @@ class Collection:
                 f"{stamp['name']!r} (dimension {stamp['dim']}), but the configured model is "
                 f"{self.embedder_name!r} (dimension {self.dim}). Use another data directory "
                 "(--data-dir / NEWSQA_DATA_DIR) or configure the model it was built with.")
+
+    def _store_id(self) -> str:
+        """A name for this store, made once: an engine outside the data directory checks it."""
+        value = self.store.get_record("_collection", "store_id")
+        if value is None:
+            value = uuid.uuid4().hex
+            with self.store.transaction() as conn:
+                put_record(conn, "_collection", "store_id", value)
+        return str(value)
 
     def _stamp(self) -> StoreStamp:
         return StoreStamp(self.store.generation(), self.store.count())

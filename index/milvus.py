@@ -4,13 +4,15 @@ Milvus server from an http:// URI, with the same code.
 One Milvus collection holds, per stored document: its id, the search text as our analyzer's
 terms joined by spaces (a BM25 `Function` makes the sparse vector from it with a whitespace
 tokenizer, so Milvus scores exactly the terms the embedded BM25 scores), the dense vector and
-the time. Reads and writes are at Strong consistency: a correction is seen by the next search.
+the time. Reads see every write acknowledged before them: at Session consistency within one
+process (Milvus Lite from a file), at Strong where several processes share a server.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,11 +37,27 @@ log = logging.getLogger(__name__)
 # embedded engine does; with no window every document is searched.
 UNKNOWN_TIME = 1.0e300
 MAX_TEXT_BYTES = 65_535  # Milvus's VARCHAR limit
-STRONG = "Strong"
+CONSISTENCY_LEVELS = ("Strong", "Session", "Bounded", "Eventually")
+
+
+def default_consistency(uri: str) -> str:
+    """Session for Milvus Lite in this process (its own writes are all there is, and Strong
+    waits for Lite's time tick: 75-330 ms a call, measured here); Strong for a server, which
+    other replicas write to."""
+    return "Strong" if uri.startswith(("http://", "https://", "tcp://", "grpc://")) else "Session"
 _BATCH = 1000
 # characters our analyzer never puts in a term, and that a LIKE pattern or a quoted string
 # would read as syntax: a term holding one is in no document
 _PATTERN_SYNTAX = frozenset('%_"\\ ')
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where the chunks live: `uri` a Milvus Lite file or a server; None consistency = default."""
+
+    uri: str
+    collection: str = "newsqa_chunks"
+    consistency: str | None = None
 
 
 def analysed(text: str, analyzer: Callable[[str], list[str]] = analyze) -> str:
@@ -51,18 +69,28 @@ def analysed(text: str, analyzer: Callable[[str], list[str]] = analyze) -> str:
 class MilvusEngine:
     """A Milvus collection searched by `search` (dense, BM25) and `hybrid_search` (RRF)."""
 
-    def __init__(self, uri: str, collection: str, dim: int, fusion: FusionSettings | None = None,
-                 token: str = "", analyzer: Callable[[str], list[str]] = analyze) -> None:
+    def __init__(self, uri: str, collection: str, dim: int, owner: str,
+                 fusion: FusionSettings | None = None, token: str = "",
+                 analyzer: Callable[[str], list[str]] = analyze,
+                 consistency: str | None = None) -> None:
+        """`owner` names the records store whose documents the collection holds: a collection
+        filled from another store (another data directory, a benchmark run before) is refused,
+        as its ids mean other documents."""
         from pymilvus import MilvusClient
 
         self.uri = uri
         self.name = collection
         self.dim = dim
+        self.owner = f"newsqa store {owner}"
+        self.consistency = consistency or default_consistency(uri)
+        if self.consistency not in CONSISTENCY_LEVELS:
+            raise ValueError(f"Milvus consistency {self.consistency!r} is unknown; use one of "
+                             f"{', '.join(CONSISTENCY_LEVELS)}")
         self.fusion = fusion or FusionSettings()
         self.analyzer = analyzer
         self._client: Any = MilvusClient(uri=uri, token=token)
         if self._client.has_collection(collection):
-            self._check_dimension()
+            self._check_collection()
         else:
             self._create()
         self._client.load_collection(collection)
@@ -72,7 +100,8 @@ class MilvusEngine:
     def _create(self) -> None:
         from pymilvus import DataType, Function, FunctionType
 
-        schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False,
+                                            description=self.owner)
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
                          analyzer_params={"tokenizer": "whitespace"})
@@ -88,11 +117,17 @@ class MilvusEngine:
         # no scalar index on time: Milvus Lite 2.5.1 has none (STL_SORT is refused); the window
         # is then a scan of the time column inside Milvus, still applied before the top k
         self._client.create_collection(self.name, schema=schema, index_params=index,
-                                       consistency_level=STRONG)
+                                       consistency_level="Strong")
 
-    def _check_dimension(self) -> None:
-        fields = self._client.describe_collection(self.name)["fields"]
-        dims = [int(f["params"]["dim"]) for f in fields if f["name"] == "dense"]
+    def _check_collection(self) -> None:
+        described = self._client.describe_collection(self.name)
+        if described.get("description") != self.owner:
+            raise CollectionMismatch(
+                f"the Milvus collection {self.name!r} at {self.uri} was filled from another "
+                f"records store ({described.get('description') or 'not newsqa'!r}; this data "
+                f"directory's is {self.owner!r}). Set NEWSQA_MILVUS_COLLECTION to another name, "
+                "or drop that collection if nothing needs it.")
+        dims = [int(f["params"]["dim"]) for f in described["fields"] if f["name"] == "dense"]
         if dims != [self.dim]:
             raise CollectionMismatch(
                 f"the Milvus collection {self.name!r} at {self.uri} holds vectors of dimension "
@@ -158,12 +193,12 @@ class MilvusEngine:
 
     def _count(self, expression: str) -> int:
         rows = self._client.query(self.name, filter=expression, output_fields=["count(*)"],
-                                  consistency_level=STRONG)
+                                  consistency_level=self.consistency)
         return int(rows[0]["count(*)"])
 
     def ids(self) -> np.ndarray:
         iterator = self._client.query_iterator(self.name, batch_size=_BATCH * 10, filter="",
-                                               output_fields=["id"], consistency_level=STRONG)
+                                               output_fields=["id"], consistency_level=self.consistency)
         found: list[int] = []
         try:
             while rows := iterator.next():
@@ -197,7 +232,7 @@ class MilvusEngine:
     def _dense(self, vector: np.ndarray, k: int, window: str) -> list[tuple[int, float]]:
         result = self._client.search(self.name, data=[vector], anns_field="dense", limit=k,
                                      filter=window, search_params={"metric_type": "IP"},
-                                     consistency_level=STRONG)
+                                     consistency_level=self.consistency)
         return [(int(h["id"]), float(h["distance"])) for h in result[0]]
 
     def _keyword(self, terms: str, k: int, window: str) -> list[tuple[int, float]]:
@@ -205,7 +240,7 @@ class MilvusEngine:
             return []
         result = self._client.search(self.name, data=[terms], anns_field="sparse", limit=k,
                                      filter=window, search_params={"metric_type": "BM25"},
-                                     consistency_level=STRONG)
+                                     consistency_level=self.consistency)
         return [(int(h["id"]), float(h["distance"])) for h in result[0] if h["distance"] > 0]
 
     def _hybrid(self, vector: np.ndarray, terms: str, k: int, depth: int,
@@ -217,7 +252,7 @@ class MilvusEngine:
                     AnnSearchRequest(data=[terms], anns_field="sparse", limit=depth,
                                      param={"metric_type": "BM25"}, expr=window)]
         result = self._client.hybrid_search(self.name, requests, ranker=RRFRanker(int(self.fusion.rrf_k)),
-                                            limit=k, consistency_level=STRONG)
+                                            limit=k, consistency_level=self.consistency)
         return [Hit(int(h["id"]), float(h["distance"])) for h in result[0]]
 
     def idf(self, term: str) -> float:

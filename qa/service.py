@@ -93,8 +93,7 @@ class NewsQA:
                                          dense_weight=settings.fusion_dense_weight,
                                          keyword_weight=settings.fusion_keyword_weight,
                                          depth=settings.fusion_depth),
-                                     milvus_uri=settings.milvus_uri,
-                                     milvus_collection=settings.milvus_collection,
+                                     milvus=settings.milvus_target(),
                                      database_url=settings.database_url)
         self.library = Library(self.collection, self.embedder, settings.chunk_tokens,
                                settings.max_article_chars)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.milvus import MilvusTarget
 from index.modes import SearchMode
 from qa.errors import ConfigError
 from qa.limits import MAX_TOP_K
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     milvus_collection: str = Field(
         "newsqa_chunks", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
         description="The Milvus collection this deployment's chunks live in.")
+    milvus_consistency: Literal["Strong", "Session", "Bounded", "Eventually"] | None = Field(
+        None, description="Milvus read consistency; unset: Session for Milvus Lite from a file "
+        "(one process), Strong for a server (replicas see each other's writes at once).")
     recency_weight: float = Field(1.0, ge=0, description="Boost for text published just before "
                                   "the moment of asking (0: off).")
     recency_half_life_days: float = Field(30.0, gt=0, description="Days after which the recency "
@@ -194,6 +198,12 @@ class Settings(BaseSettings):
     @property
     def body_limit_bytes(self) -> int:
         return self.max_body_bytes or 4 * self.max_article_chars + 1024 * 1024
+
+    def milvus_target(self) -> MilvusTarget | None:
+        """Where search runs when it is not embedded (None: FAISS + BM25 in the data directory)."""
+        if not self.milvus_uri:
+            return None
+        return MilvusTarget(self.milvus_uri, self.milvus_collection, self.milvus_consistency)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.collection import Collection
+from index.collection import Collection, MilvusTarget
 
 ENGINES = ["embedded", "milvus"]
 _names = itertools.count()
@@ -49,8 +49,8 @@ def open_collection(engine: str, request: pytest.FixtureRequest,
     name = f"contract_{next(_names)}"
 
     def open_(dim: int = 4, **kwargs: object) -> Collection:
-        collection = Collection(tmp_path, "fake", dim, milvus_uri=uri, milvus_collection=name,
-                                **kwargs)  # type: ignore[arg-type]
+        target = None if uri is None else MilvusTarget(uri, name)
+        collection = Collection(tmp_path, "fake", dim, milvus=target, **kwargs)  # type: ignore[arg-type]
         opened.append(collection)
         return collection
 
