@@ -139,7 +139,7 @@ class MilvusEngine:
         commit, or Milvus Lite killed before it persisted); remove what the store no longer
         has. Ids above the store's highest are left alone: a writer may be committing them."""
         held = set(self.ids().tolist())
-        stored = {d.id for docs in source(False) for d in docs}
+        stored = {d.id for docs in source(False, with_texts=False) for d in docs}
         missing = stored - held
         if missing:
             for docs in source(True):
