@@ -133,6 +133,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         service.close()
 
 
+@app.command("milvus-lite")
+def milvus_lite(db: Annotated[Path, typer.Argument(help="The Milvus Lite database file.")],
+                host: str = "127.0.0.1", port: int = 19530) -> None:
+    """Serve a Milvus Lite database on a port, for several newsqa processes to share
+    (NEWSQA_MILVUS_URI=http://HOST:PORT in each); stops on Ctrl-C or SIGTERM."""
+    from index.milvus_server import serve as serve_milvus
+
+    serve_milvus(db, host, port)
+
+
 app.command("eval")(eval_command)
 app.command("figures")(figures_command)
 app.command("changes")(changes_command)

@@ -42,6 +42,13 @@ def ranked(collection: Collection, articles: dict[int, str], query: str, mode: s
     return [articles[h.id] for h in hits]
 
 
+def test_an_empty_collection_finds_nothing(open_collection: OpenCollection) -> None:
+    collection = open_collection()
+    for mode in ("bm25", "dense", "hybrid"):
+        assert collection.search("bridge", E0, 5, mode) == [], mode  # type: ignore[arg-type]
+    assert collection.idf("bridg") == 0.0 and len(collection) == 0
+
+
 def test_each_mode_ranks_as_written_down(open_collection: OpenCollection) -> None:
     collection = open_collection()
     articles = corpus(collection)

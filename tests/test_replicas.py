@@ -1,0 +1,138 @@
+"""Two `newsqa serve` replicas on one Milvus (a Milvus Lite server) and one PostgreSQL: what is
+ingested through one is answered by the other at once; rate limits are per replica and
+conversations travel with the client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.milvus_server import wait_for_port
+from tests.conftest import ROOT
+from tests.contract.conftest import milvus_available
+
+MILVUS_PORTS = range(19530, 19540)
+API_PORTS = range(8700, 8800)
+ARTICLE = {
+    "id": "kestrel-ferry-strike", "title": "Kestrel Bay ferry strike",
+    "published_at": "2026-03-14T09:00:00+00:00",
+    "body": "Ferry crews at Kestrel Bay walked out on Tuesday. The operator said 4,200 passengers "
+            "were stranded at the harbour terminal.",
+    "updates": [{"published_at": "2026-03-14T12:00:00+00:00",
+                 "text": "The strike ended at noon after the union accepted a 6% pay offer."}],
+}
+QUESTION = "How many passengers were stranded at Kestrel Bay?"
+
+
+def free_port(ports: range) -> int:
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def replicas(tmp_path: Path, postgres_url: str) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    if not milvus_available():
+        pytest.skip("Milvus Lite is not installed: pip install -e '.[scale]'")
+    milvus_port = free_port(MILVUS_PORTS)
+    milvus = start(["-m", "index.milvus_server", str(tmp_path / "milvus.db"), str(milvus_port)],
+                   {}, tmp_path / "milvus.log")
+    processes = [milvus]
+    try:
+        wait_for_port("127.0.0.1", milvus_port)
+        env = {"PYTHONPATH": str(ROOT), "NEWSQA_EMBEDDER": "hashing", "HF_HUB_OFFLINE": "1",
+               "NEWSQA_MILVUS_URI": f"http://127.0.0.1:{milvus_port}",
+               "NEWSQA_DATABASE_URL": postgres_url, "NEWSQA_STREAM_PAUSE_MS": "0",
+               "NEWSQA_CHAT_RATE_PER_MINUTE": "4"}  # a burst of 4, then one each 15 s
+        ports = []
+        for name in ("a", "b"):
+            port = free_port(range(max([API_PORTS.start - 1, *ports]) + 1, API_PORTS.stop))
+            ports.append(port)
+            processes.append(start(["-m", "api.cli", "serve", "--port", str(port), "--data-dir",
+                                    str(tmp_path / name)], env, tmp_path / f"{name}.log"))
+            wait_for_port("127.0.0.1", port, timeout_s=120)  # one after the other: the first
+            # creates the Milvus collection
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
+        yield clients[0], clients[1]
+        for client in clients:
+            client.close()
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def cited(client: httpx.Client, question: str) -> list[str]:
+    response = client.post("/v1/ask", json={"question": question})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [c["quote"] for c in body["citations"]]
+
+
+def test_what_one_replica_ingests_the_other_answers_at_once(
+        replicas: tuple[httpx.Client, httpx.Client]) -> None:
+    a, b = replicas
+    assert "4,200" not in " ".join(cited(b, QUESTION))
+    response = a.post("/v1/articles", json=ARTICLE)
+    assert response.status_code == 201, response.text
+    ingested = time.perf_counter()
+    while not any("4,200 passengers" in q for q in cited(b, QUESTION)):
+        assert time.perf_counter() - ingested < 1.0, "replica b did not answer within 1 s"
+    assert a.get("/v1/articles").json() == b.get("/v1/articles").json() != []
+    figures = [{k: v for k, v in c.get("/v1/figures", params={"q": "passengers"}).json().items()
+                if k != "took_ms"} for c in (a, b)]
+    assert figures[0] == figures[1] and "4,200" in str(figures[0])
+    assert a.get("/healthz").json()["chunks"] == b.get("/healthz").json()["chunks"] > 0
+
+    # a correction through b is what a answers next
+    fixed = {**ARTICLE, "body": ARTICLE["body"].replace("4,200", "4,800")}
+    assert b.post("/v1/articles", json=fixed).status_code == 201
+    corrected = time.perf_counter()
+    while "4,800" not in " ".join(cited(a, QUESTION)):
+        assert time.perf_counter() - corrected < 1.0, "replica a did not see the correction in 1 s"
+    assert "4,200" not in " ".join(cited(a, QUESTION))
+
+
+def test_conversations_travel_with_the_client_and_limits_are_per_replica(
+        replicas: tuple[httpx.Client, httpx.Client]) -> None:
+    a, b = replicas
+    assert a.post("/v1/articles", json=ARTICLE).status_code == 201
+    first = a.post("/v1/chat", json={"messages": [{"role": "user", "content": QUESTION}]}).json()
+    follow_up = {"messages": [{"role": "user", "content": QUESTION},
+                              {"role": "assistant", "content": first["answer"]},
+                              {"role": "user", "content": "When did it end?"}],
+                 "conversation_id": first["conversation_id"]}
+    on_b = b.post("/v1/chat", json=follow_up).json()  # b never saw this conversation
+    on_a = a.post("/v1/chat", json=follow_up).json()
+    assert on_b["query"] == on_a["query"] != "When did it end?"
+    assert [c["quote"] for c in on_b["citations"]][:1] == [c["quote"] for c in on_a["citations"]][:1]
+
+    # each replica keeps its own bucket: a refuses once its burst is spent, b still answers
+    ask = {"messages": [{"role": "user", "content": QUESTION}]}
+    codes = [a.post("/v1/chat", json=ask).status_code for _ in range(4)]
+    assert 429 in codes, codes
+    assert b.post("/v1/chat", json=ask).status_code == 200
