@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.datasets import load_dataset
+from eval.layouts import load_dataset
 from eval.run import to_article
 from index.embed import SentenceTransformerEmbedder
 from index.embed_cache import CachedEmbedder
