@@ -43,6 +43,8 @@ from index.vectors import vector_index_for
 
 log = logging.getLogger(__name__)
 
+BULK_BATCH = 4096  # documents gathered by a bulk before they go to the engine in one call
+
 __all__ = ["SEARCH_MODES", "Batch", "Collection", "CollectionMismatch", "FusionSettings", "Hit",
            "MilvusTarget", "SearchMode", "WriteResult", "open_engine"]
 
@@ -77,7 +79,7 @@ class WriteResult:
 
 
 def open_engine(directory: Path, dim: int, fusion: FusionSettings, store_id: str,
-                milvus: MilvusTarget | None = None,
+                milvus: MilvusTarget | None = None, model: str = "",
                 vector_factory: VectorFactory = vector_index_for,
                 keyword_factory: Callable[[], KeywordIndex] = KeywordIndex) -> SearchEngine:
     """Milvus when a target is given (a file path: Milvus Lite; http://host:port: a server),
@@ -86,7 +88,7 @@ def open_engine(directory: Path, dim: int, fusion: FusionSettings, store_id: str
         from index.milvus import MilvusEngine
 
         return MilvusEngine(milvus.uri, milvus.collection, dim, store_id, fusion,
-                            consistency=milvus.consistency)
+                            consistency=milvus.consistency, model=model)
     return EmbeddedEngine(directory, dim, fusion, vector_factory, keyword_factory)
 
 
@@ -111,8 +113,9 @@ class Collection:
         self.store = Store(database_url) if database_url else Store.at_path(directory / self.STORE_FILE)
         self._check_model()
         self._bulk_depth = 0
+        self._pending: list[IndexedDoc] = []  # written to the store inside a bulk, not yet to the engine
         self.engine = open_engine(directory, dim, self.fusion, self._store_id(), milvus,
-                                  vector_factory, keyword_factory)
+                                  embedder_name, vector_factory, keyword_factory)
         self.engine.sync(self._stamp(), self._documents)
 
     # -- opening ----------------------------------------------------------------------------
@@ -206,13 +209,19 @@ class Collection:
                         delete_record(conn, collection, key)
                     for collection, key, value in batch.records:
                         put_record(conn, collection, key, value)
-                    self.engine.upsert([IndexedDoc(i, d.search_text if d.search_text is not None
-                                                   else d.text, d.vector, d.time)
-                                        for i, d in zip(added, fresh, strict=True)])
+                    indexed = [IndexedDoc(i, d.search_text if d.search_text is not None
+                                          else d.text, d.vector, d.time)
+                               for i, d in zip(added, fresh, strict=True)]
+                    if self._bulk_depth == 0:
+                        self.engine.upsert(indexed)
             except BaseException:
-                self._forget(added)
+                self._forget(added if self._bulk_depth == 0 else [])
                 raise
             generation = self.store.committed_generation
+            if self._bulk_depth:
+                self._pending.extend(indexed)
+                if removed or len(self._pending) >= BULK_BATCH:
+                    self._send_pending()
             self.engine.delete(removed)
             if self._bulk_depth == 0:
                 self.engine.flush(self._stamp())
@@ -228,15 +237,23 @@ class Collection:
         except Exception:  # the rollback's error is the one to report; the next open repairs
             log.exception("could not take back %d documents from the search engine", len(ids))
 
+    def _send_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        self.engine.upsert(pending)
+
     def flush(self) -> None:
-        """Make the engine's state durable (the embedded engine saves its vector index)."""
+        """Hand the engine what a bulk gathered; make its state durable (the embedded engine
+        saves its vector index)."""
         with self._lock:
+            self._send_pending()
             self.engine.flush(self._stamp())
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Many writes, one engine flush at the end. Each write is still atomic in the store;
-        a crash inside leaves stale index files, which the next start brings up to the store."""
+        """Many writes, their documents handed to the engine in batches of BULK_BATCH and once
+        at the end: searches inside see them from then on. Each write is still atomic in the
+        store; a crash inside leaves the engine behind, and its next open brings it up to the
+        store."""
         with self._lock:
             self._bulk_depth += 1
         try:

@@ -73,16 +73,18 @@ class MilvusEngine:
     def __init__(self, uri: str, collection: str, dim: int, owner: str,
                  fusion: FusionSettings | None = None, token: str = "",
                  analyzer: Callable[[str], list[str]] = analyze,
-                 consistency: str | None = None) -> None:
+                 consistency: str | None = None, model: str = "") -> None:
         """`owner` names the records store whose documents the collection holds: a collection
         filled from another store (another data directory, a benchmark run before) is refused,
-        as its ids mean other documents."""
+        as its ids mean other documents. One filled from this store with another model's
+        vectors (before `newsqa reindex`) is emptied, and refilled from the store by `sync`."""
         from pymilvus import MilvusClient
 
         self.uri = uri
         self.name = collection
         self.dim = dim
         self.owner = f"newsqa store {owner}"
+        self.model = f"model {model} dim {dim}"
         self.consistency = consistency or default_consistency(uri)
         if self.consistency not in CONSISTENCY_LEVELS:
             raise ValueError(f"Milvus consistency {self.consistency!r} is unknown; use one of "
@@ -103,7 +105,7 @@ class MilvusEngine:
         from pymilvus import DataType, Function, FunctionType
 
         schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False,
-                                            description=self.owner)
+                                            description=f"{self.owner}; {self.model}")
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
                          analyzer_params={"tokenizer": "whitespace"})
@@ -123,18 +125,20 @@ class MilvusEngine:
 
     def _check_collection(self) -> None:
         described = self._client.describe_collection(self.name)
-        if described.get("description") != self.owner:
+        owner, _, model = str(described.get("description") or "not newsqa").partition("; ")
+        if owner != self.owner:
             raise CollectionMismatch(
                 f"the Milvus collection {self.name!r} at {self.uri} was filled from another "
-                f"records store ({described.get('description') or 'not newsqa'!r}; this data "
-                f"directory's is {self.owner!r}). Set NEWSQA_MILVUS_COLLECTION to another name, "
-                "or drop that collection if nothing needs it.")
+                f"records store ({owner!r}; this data directory's is {self.owner!r}). Set "
+                "NEWSQA_MILVUS_COLLECTION to another name, or drop that collection if nothing "
+                "needs it.")
         dims = [int(f["params"]["dim"]) for f in described["fields"] if f["name"] == "dense"]
-        if dims != [self.dim]:
-            raise CollectionMismatch(
-                f"the Milvus collection {self.name!r} at {self.uri} holds vectors of dimension "
-                f"{dims[0] if dims else 'none'}, but the configured model has {self.dim}. Use "
-                "another collection (NEWSQA_MILVUS_COLLECTION) or the model it was built with.")
+        if model != self.model or dims != [self.dim]:
+            log.warning("Milvus collection %r holds vectors of %s, the store those of %s (it was "
+                        "re-embedded): emptying it to refill it from the store", self.name,
+                        model or f"dimension {dims}", self.model)
+            self._client.drop_collection(self.name)
+            self._create()
 
     def sync(self, stamp: StoreStamp, source: DocSource) -> None:
         """Add what the store has and Milvus lacks (a crash between Milvus and the store's

@@ -165,3 +165,13 @@ def test_a_failed_write_leaves_the_engine_as_it_was(open_collection: OpenCollect
         collection.write(batch)
     assert len(collection) == 4 == collection.store.count()
     assert ranked(collection, articles, "bridge toll", "bm25") == ["art2", "art1"]
+
+
+def test_a_bulk_load_is_searchable_when_it_ends(open_collection: OpenCollection) -> None:
+    collection = open_collection()
+    with collection.bulk():
+        corpus(collection)
+        collection.write(Batch(remove_prefixes=["art4|"]))  # a correction inside the bulk
+    articles = {d.id: d.key.split("|")[0] for d in collection.get(collection.ids()).values()}
+    assert len(collection) == 3 == collection.store.count()
+    assert ranked(collection, articles, "bridge", "hybrid") == ["art1", "art2", "art3"]
