@@ -166,14 +166,15 @@ def _clock_of(text: str) -> tuple[int, int, int, bool] | None:
     return (parsed.hour, parsed.minute, parsed.second, fixed)
 
 
-def _day_of(text: str, asked: datetime, reference: datetime) -> date | None:
+def _day_of(text: str, asked: datetime, reference: datetime, zone: tzinfo) -> date | None:
+    """The day written in `text`, counted on the calendar of `zone` (the question's zone)."""
     m = re.search(_DATE, text, re.IGNORECASE)
     if m is None:
         return None
     word = m[0].lower()
     if word in ("today", "yesterday"):
-        return asked.date() - timedelta(days=1 if word == "yesterday" else 0)
-    base = reference.replace(tzinfo=None)
+        return asked.astimezone(zone).date() - timedelta(days=1 if word == "yesterday" else 0)
+    base = reference.astimezone(zone).replace(tzinfo=None)
     parsed = _dateparser(word, {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base,
                                 "DATE_ORDER": "MDY", "REQUIRE_PARTS": ["day", "month"]})
     return None if parsed is None else parsed.date()
@@ -185,9 +186,11 @@ def _dateparser(text: str, settings: dict[str, object]) -> datetime | None:
     return dateparser.parse(text, languages=["en"], settings=settings)
 
 
-def _spelled(text: str, asked: datetime, reference: datetime) -> _Spelled:
+def _spelled(text: str, asked: datetime, reference: datetime, zone: tzinfo) -> _Spelled:
     clock_part = re.sub(_DATE, " ", text, flags=re.IGNORECASE)
-    return _Spelled(_clock_of(clock_part), _day_of(text, asked, reference), _zone_of(clock_part))
+    written = _zone_of(clock_part)
+    return _Spelled(_clock_of(clock_part), _day_of(text, asked, reference, written or zone),
+                    written)
 
 
 def _occurrence(spelled: _Spelled, anchor: datetime, zone: tzinfo,
@@ -232,7 +235,7 @@ def phrase_window(phrase: TimePhrase, reference: datetime, asked: datetime,
 
     def occurrence(text: str, anchor: datetime = reference,
                    nearest: bool = True) -> tuple[datetime, datetime]:
-        return _occurrence(_spelled(text, asked, reference), anchor, zone, nearest)
+        return _occurrence(_spelled(text, asked, reference, zone), anchor, zone, nearest)
 
     for a_key, b_key in (("a", "b"), ("fa", "fb")):
         if m[b_key]:

@@ -97,6 +97,22 @@ def test_yesterday_counts_from_the_moment_of_asking() -> None:
     assert w.as_of == end_of_minute(t(3, 23, 30, month=11, year=2026))
 
 
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(("question", "since", "as_of"), [
+    ("What changed since yesterday?", t(7, 0, tz=NEW_YORK) - TICK, None),
+    ("What was the toll as of today?", None, t(9, 0, tz=NEW_YORK) - TICK),
+    ("What was said on October 8?", t(8, 0, tz=NEW_YORK) - TICK, t(9, 0, tz=NEW_YORK) - TICK),
+])
+def test_today_and_yesterday_are_days_of_the_questions_zone_not_utc(
+        question: str, since: datetime | None, as_of: datetime | None) -> None:
+    # 9:30 PM in New York on October 8 is already October 9 in UTC
+    asked = t(8, 21, 30, tz=NEW_YORK).astimezone(UTC)
+    w = question_window(find_time_phrases(question), asked, asked, NEW_YORK)
+    assert (w.since, w.as_of) == (since, as_of)
+
 @pytest.mark.parametrize("question", [
     "How much did ICE receive in 2025?",
     "Will the system be running by 2028?",
