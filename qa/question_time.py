@@ -221,10 +221,10 @@ def _occurrence(spelled: _Spelled, anchor: datetime, zone: tzinfo,
 
 
 def _with_meridiem(first: str, second: str) -> str:
-    """'5' in "between 5 and 6 PM" takes the second end's AM/PM."""
+    """'5' in "between 5 and 6 PM" is an hour without AM/PM: the latest one before the second
+    end ("from 9 to 5 PM" starts at 9 AM, "between 11 and 1 PM" at 11 AM)."""
     if re.fullmatch(r"\d{1,2}", first.strip()):
-        m = re.search(_MERIDIEM, second, re.IGNORECASE)
-        return f"{first} {m[0]}" if m else f"{first}:00"
+        return f"{first.strip()}:00"
     return first
 
 
