@@ -36,6 +36,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from qa.errors import InvalidTime
+
 TICK = timedelta(microseconds=1)
 
 _MERIDIEM = r"[ap]\.?\s?m\b\.?"
@@ -146,6 +148,8 @@ def _zone_of(text: str) -> tzinfo | None:
     if word[0] in "+-":
         digits = word[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if int(digits[2:]) > 59 or delta >= timedelta(hours=24):
+            raise _unreadable(m[0], "is not a UTC offset")
         return timezone(delta if word[0] == "+" else -delta)
     return ZoneInfo(_ZONES[word]) if word in _ZONES else None
 
@@ -161,7 +165,7 @@ def _clock_of(text: str) -> tuple[int, int, int, bool] | None:
         return (0, 0, 0, True)
     parsed = _dateparser(word, {})
     if parsed is None:
-        return None
+        raise _unreadable(m[0], "is not a time of day")
     fixed = bool(re.search(_MERIDIEM, word, re.IGNORECASE)) or parsed.hour == 0 or parsed.hour > 12
     return (parsed.hour, parsed.minute, parsed.second, fixed)
 
@@ -177,7 +181,15 @@ def _day_of(text: str, asked: datetime, reference: datetime, zone: tzinfo) -> da
     base = reference.astimezone(zone).replace(tzinfo=None)
     parsed = _dateparser(word, {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base,
                                 "DATE_ORDER": "MDY", "REQUIRE_PARTS": ["day", "month"]})
-    return None if parsed is None else parsed.date()
+    if parsed is None:
+        raise _unreadable(m[0], "is not a date")
+    return parsed.date()
+
+
+def _unreadable(text: str, problem: str) -> InvalidTime:
+    """A time written in a question that cannot be read: an error rather than a silent guess."""
+    return InvalidTime(f"the question's time {text!r} {problem}; write it as '5:35 PM', '17:35', "
+                       "'5:35 PM ET', 'October 8' or '2025-10-08', or pass as_of/since instead")
 
 
 def _dateparser(text: str, settings: dict[str, object]) -> datetime | None:

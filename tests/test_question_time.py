@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from qa.errors import InvalidTime
 from qa.question_time import (
     TICK,
     Window,
@@ -141,3 +143,15 @@ def test_explicit_as_of_and_question_time_both_apply() -> None:
     assert asked.narrowed(window("What did it say as of 6:45 PM?")).as_of == t(8, 18)
     empty = asked.narrowed(window("What changed since 6:30 PM?"))
     assert empty.empty and not empty.admits(t(8, 18, 40))
+
+
+@pytest.mark.parametrize(("question", "written"), [
+    ("What was the toll as of 5 PM on 02/30/2025?", "02/30/2025"),   # was 5 PM on the story's day
+    ("What changed since 99:99?", "99:99"),                         # was since that morning
+    ("What was said on 2025-13-45?", "2025-13-45"),                 # was the story's day
+    ("What was the toll as of 5 PM +99:99?", "+99:99"),             # was a ValueError (a 500)
+])
+def test_a_time_that_cannot_be_read_is_an_error_naming_it_not_a_guess(
+        question: str, written: str) -> None:
+    with pytest.raises(InvalidTime, match=re.escape(repr(written))):
+        window(question)
