@@ -597,9 +597,30 @@
         showNotice(turn.answerEl, "error", "The connection to the newsqa server at " + cfg.endpoint +
           " was lost before the answer finished. Try asking again.");
       } else {
-        showNotice(turn.answerEl, "error",
-          "Couldn't reach the newsqa server at " + cfg.endpoint + ". Check your connection and try again.");
+        explainUnreachable(turn);
       }
+    }
+
+    // A fetch that fails with no response is the network, the server being down, or CORS; the
+    // browser does not say which. An opaque no-cors request answers when the server is up but
+    // refuses this page's origin, and fails as well when the server cannot be reached.
+    function explainUnreachable(turn) {
+      var unreachable = "Couldn't reach the newsqa server at " + cfg.endpoint +
+        ". Check your connection and try again.";
+      var endpointOrigin;
+      try { endpointOrigin = new URL(cfg.endpoint, window.location.href).origin; } catch (e) { endpointOrigin = ""; }
+      if (!endpointOrigin || endpointOrigin === window.location.origin) {
+        showNotice(turn.answerEl, "error", unreachable);
+        return;
+      }
+      fetch(cfg.endpoint + "/healthz", { mode: "no-cors", cache: "no-store", credentials: "omit" })
+        .then(function () {
+          showNotice(turn.answerEl, "error", "The newsqa server at " + cfg.endpoint +
+            " is up but does not allow this page's origin (" + window.location.origin +
+            "). Its operator should add " + window.location.origin + " to NEWSQA_CORS_ORIGINS.");
+        }, function () {
+          showNotice(turn.answerEl, "error", unreachable);
+        });
     }
 
     return { root: root, ask: ask };
