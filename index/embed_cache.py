@@ -1,6 +1,7 @@
 """An on-disk embedding cache: a second run over the same texts with the same model embeds nothing.
 
-Keyed by (model name, exact text embedded). The text a chunk embeds already encodes the chunking
+Keyed by (the embedder's `cache_name`: the model and, when not fp32, the precision its vectors
+were computed in; the exact text embedded). The text a chunk embeds already encodes the chunking
 settings that produced it, so the key covers them without tying the cache to one chunking: a
 rerun with other retrieval settings reuses every vector, a rerun with another chunk size reuses
 the chunks that come out the same.
@@ -35,6 +36,10 @@ class CachedEmbedder:
         self.misses = 0
 
     @property
+    def cache_name(self) -> str:
+        return self.inner.cache_name
+
+    @property
     def dim(self) -> int:
         return self.inner.dim
 
@@ -46,7 +51,7 @@ class CachedEmbedder:
         return self.inner.count_tokens(text)
 
     def _key(self, text: str) -> bytes:
-        return hashlib.sha256(f"{self.name}\0{text}".encode()).digest()
+        return hashlib.sha256(f"{self.inner.cache_name}\0{text}".encode()).digest()
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
@@ -57,6 +62,12 @@ class CachedEmbedder:
                     f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
+
+    def cached(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The stored vector of each text, None where there is none; nothing is embedded."""
+        keys = [self._key(t) for t in texts]
+        found = self._lookup(keys)
+        return [found.get(k) for k in keys]
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         keys = [self._key(t) for t in texts]

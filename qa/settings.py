@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     onnx_questions: bool = Field(
         True, description="Embed questions with ONNX Runtime (an export of the model made when the "
         "server starts): the same vectors, about twice as fast as PyTorch on a CPU.")
+    embed_precision: str = Field(
+        "auto", description="Precision of bulk embedding (ingest): 'auto' takes the fastest that "
+        "keeps the vectors here (bf16 on a CPU with AMX or AVX-512 BF16, fp16 on a GPU, else fp32; "
+        "cosine to fp32 >= 0.9999); 'fp32' gives the model's own vectors.")
+    embed_device: str = Field("cpu", description="Where bulk embedding runs: 'cpu' or 'cuda'.")
     default_tz: str = Field("UTC", description="Zone for timestamps written without one.")
     chunk_tokens: int = Field(200, ge=16, le=2048,
                               description="Target chunk size in tiktoken (cl100k) tokens.")
@@ -93,6 +98,16 @@ class Settings(BaseSettings):
                                   "the moment of asking (0: off).")
     recency_half_life_days: float = Field(30.0, gt=0, description="Days after which the recency "
                                           "boost halves.")
+
+    @field_validator("embed_precision")
+    @classmethod
+    def _precision_known(cls, value: str) -> str:
+        from index.bulk_encode import PRECISION_CHOICES
+
+        if value not in PRECISION_CHOICES:
+            raise ValueError(f"NEWSQA_EMBED_PRECISION={value!r} is unknown; use one of "
+                             f"{', '.join(PRECISION_CHOICES)}")
+        return value
 
     @field_validator("default_tz")
     @classmethod

@@ -3,7 +3,11 @@ only after a warm-up, and a model it cannot export stays on PyTorch."""
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +27,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def torch_only(real_embedder: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
-    reference = SentenceTransformerEmbedder(onnx_for_small_calls=False)
+    reference = SentenceTransformerEmbedder(onnx_for_small_calls=False, precision="fp32")
     reference.model = real_embedder.model
     return reference
 
@@ -90,3 +94,45 @@ def test_a_model_it_cannot_export_stays_on_pytorch(
     embedder.warm_up()
     assert not embedder.fast_path
     np.testing.assert_allclose(embedder.embed(TEXTS[:1]), torch_only.embed(TEXTS[:1]))
+
+
+NEWS = ["City council approves $12 million for the Quay Street Bridge repairs after a long debate.",
+        "Update: the rail strike was called off at 6 p.m. after unions accepted a 4% raise.",
+        "Officials said 2,300 homes were still without power on Tuesday morning."]
+
+
+def test_bulk_fp32_gives_the_models_own_vectors(real_embedder: SentenceTransformerEmbedder) -> None:
+    fp32 = SentenceTransformerEmbedder(precision="fp32", onnx_for_small_calls=False)
+    fp32.model = real_embedder.model
+    texts = NEWS * 4 + TEXTS  # more than `small_call`: the bulk path, length-sorted
+    expected = real_embedder.model.encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(fp32.embed(texts), expected, atol=1e-5)
+
+
+def test_the_fast_path_keeps_every_vector(real_embedder: SentenceTransformerEmbedder) -> None:
+    fast = SentenceTransformerEmbedder(onnx_for_small_calls=False)  # auto: bf16 where AMX is
+    fast.model = real_embedder.model
+    texts = NEWS * 4 + TEXTS
+    expected = real_embedder.model.encode(texts, normalize_embeddings=True)
+    cosine = np.sum(fast.embed(texts) * expected, axis=1)
+    assert cosine.min() >= 0.999, (fast.plan, cosine.min())
+
+
+def test_a_saved_graph_embeds_questions_without_torch(
+        real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    graphs = tmp_path / "onnx"
+    first = SentenceTransformerEmbedder(graph_dir=graphs)
+    first.model = real_embedder.model
+    first.warm_up()  # exports and saves the graph
+    assert first.fast_path and list(graphs.glob("*.onnx"))
+    script = ("import json, sys; from pathlib import Path; "
+              "from index.embed import SentenceTransformerEmbedder as E; "
+              f"e = E(graph_dir=Path({str(graphs)!r})); e.warm_up(); "
+              f"v = e.embed({NEWS[:1]!r}); "
+              "print(json.dumps({'torch': 'torch' in sys.modules, 'vector': v[0].tolist()}))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["torch"] is False
+    expected = real_embedder.model.encode(NEWS[:1], normalize_embeddings=True)[0]
+    np.testing.assert_allclose(np.asarray(out["vector"]), expected, atol=1e-5)
