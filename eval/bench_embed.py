@@ -31,7 +31,7 @@ Encode = Callable[[list[str]], np.ndarray]
 def news_articles(dataset: Path, wanted_chunks: int, workdir: Path) -> tuple[list[Any], list[str]]:
     """Articles of the dataset (in file order) until they give `wanted_chunks` chunks, and the
     texts newsqa embeds for them."""
-    from eval.datasets import load_dataset
+    from eval.layouts import load_dataset
     from eval.run import to_article
     from qa.service import NewsQA
     from qa.settings import Settings
@@ -44,7 +44,7 @@ def news_articles(dataset: Path, wanted_chunks: int, workdir: Path) -> tuple[lis
             continue
         article = to_article(item, settings.zone)
         articles.append(article)
-        texts += service.library.texts_to_embed(article)
+        texts += service.texts_to_embed(article)
         if len(texts) >= wanted_chunks:
             break
     service.close()
@@ -55,7 +55,7 @@ def agreement_with_cache(dataset: Path, cache: Path, wanted: int, every: int,
                          workdir: Path) -> dict[str, Any]:
     """Cosine of the fast CPU path's vectors to the fp32 vectors a benchmark run cached, on
     chunks of every `every`-th article of the dataset: no fp32 embedding needed."""
-    from eval.datasets import load_dataset
+    from eval.layouts import load_dataset
     from eval.run import to_article
     from index.embed import SentenceTransformerEmbedder
     from index.embed_cache import CachedEmbedder
@@ -67,7 +67,7 @@ def agreement_with_cache(dataset: Path, cache: Path, wanted: int, every: int,
     texts: list[str] = []
     for item in load_dataset(dataset).articles[::every]:
         if item.text.strip():
-            texts += service.library.texts_to_embed(to_article(item, settings.zone))
+            texts += service.texts_to_embed(to_article(item, settings.zone))
         if len(texts) >= wanted:
             break
     service.close()
@@ -85,26 +85,41 @@ def agreement_with_cache(dataset: Path, cache: Path, wanted: int, every: int,
             "below_0.999": int(np.sum(cosine < 0.999)), "seconds": round(seconds, 1)}
 
 
-def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool) -> dict[str, Encode]:
+def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool,
+                     gpu_only: bool = False) -> dict[str, Encode]:
+    """The paths to time, the reference (a plain fp32 encode) first."""
     from index.bulk_encode import BulkEncoder, choose_plan
     from index.embed import SentenceTransformerEmbedder
 
-    base = SentenceTransformerEmbedder(precision="fp32", onnx_for_small_calls=False)
-    model = base.model
+    gpu = device or _cuda_device()
+    if gpu_only:
+        if not gpu:
+            raise SystemExit("--gpu-only needs a CUDA device; none is visible")
+        from sentence_transformers import SentenceTransformer
+
+        on_gpu = SentenceTransformer(base_path(), device=gpu)
+        return {f"fp32, plain encode ({gpu})": _plain(on_gpu, 256),
+                "GPU fp16 bulk": BulkEncoder(on_gpu, choose_plan(gpu, "auto", batch_size)).encode}
+    model = SentenceTransformerEmbedder(precision="fp32", onnx_for_small_calls=False).model
     paths: dict[str, Encode] = {
-        "fp32, plain encode": lambda t: np.asarray(model.encode(t, normalize_embeddings=True)),
+        "fp32, plain encode": _plain(model, 32),
         "fp32, length-sorted": BulkEncoder(model, choose_plan("cpu", "fp32", batch_size)).encode,
         "fast CPU (auto)": BulkEncoder(model, choose_plan("cpu", "auto", batch_size)).encode,
     }
     if with_onnx:
         paths.update(onnx_paths(model))
-    gpu = device or _cuda_device()
     if gpu:
         from sentence_transformers import SentenceTransformer
 
         on_gpu = SentenceTransformer(base_path(), device=gpu)
         paths["GPU fp16 bulk"] = BulkEncoder(on_gpu, choose_plan(gpu, "auto", batch_size)).encode
     return paths
+
+
+def _plain(model: Any, batch_size: int) -> Encode:
+    """sentence-transformers' own encode in fp32 (its default batch of 32 on a CPU)."""
+    return lambda texts: np.asarray(model.encode(texts, batch_size=batch_size,
+                                                 normalize_embeddings=True))
 
 
 def base_path() -> str:
@@ -163,8 +178,9 @@ def measure(paths: dict[str, Encode], texts: list[str], rounds: int) -> list[dic
             started = time.perf_counter()
             vectors[name] = encode(texts)
             speeds[name].append(len(texts) / (time.perf_counter() - started))
-    reference = vectors["fp32, plain encode"]
-    base = statistics.median(speeds["fp32, plain encode"])
+    first = next(iter(paths))  # the reference: a plain fp32 encode
+    reference = vectors[first]
+    base = statistics.median(speeds[first])
     rows = []
     for name, runs in speeds.items():
         cosine = np.sum(_unit(vectors[name]) * reference, axis=1)
@@ -236,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--device", default=None, help="A CUDA device for the GPU path "
                         "(default: the first one, when there is one).")
+    parser.add_argument("--gpu-only", action="store_true", help="Only the GPU paths (fp32 encode "
+                        "on the GPU as the reference, then the fp16 bulk path).")
     parser.add_argument("--onnx", action="store_true", help="Also ONNX Runtime fp32 and int8.")
     parser.add_argument("--ingest", action="store_true", help="Also `newsqa ingest` end to end.")
     parser.add_argument("--json", type=Path, default=None, help="Write the figures here too.")
@@ -256,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"{len(texts)} chunks from {len(articles)} articles; torch threads "
               f"{torch.get_num_threads()}; load average before {os.getloadavg()[0]:.1f}")
-        rows = measure(paths_to_measure(args.device, args.batch_size, args.onnx), texts, args.rounds)
+        paths = paths_to_measure(args.device, args.batch_size, args.onnx, args.gpu_only)
+        rows = measure(paths, texts, args.rounds)
         print_table(rows, ["path", "chunks_per_s", "ratio_to_fp32", "cosine_min", "cosine_median",
                            "runs"])
         result: dict[str, Any] = {"chunks": len(texts), "paths": rows}
