@@ -165,10 +165,21 @@ class NewsQA:
 
     def _ingest_group(self, group: list[tuple[Path, Article | NewsqaError]]) -> list[FileOutcome]:
         articles = [item for _, item in group if isinstance(item, Article)]
-        with self.collection.bulk():  # the vector index is saved once a group, not once a file
-            results = iter(self.library.ingest_many(articles))
+        try:
+            with self.collection.bulk():  # the vector index is saved once a group, not a file
+                results = iter(self.library.ingest_many(articles))
+        except NewsqaError:  # one article refused (say, an id clashing in case): one at a time
+            return [self._ingest_one(path, item) for path, item in group]
         return [FileOutcome(str(path), error=str(item)) if isinstance(item, NewsqaError)
                 else FileOutcome(str(path), result=next(results)) for path, item in group]
+
+    def _ingest_one(self, path: Path, item: Article | NewsqaError) -> FileOutcome:
+        if isinstance(item, NewsqaError):
+            return FileOutcome(str(path), error=str(item))
+        try:
+            return FileOutcome(str(path), result=self.library.ingest(item))
+        except NewsqaError as exc:
+            return FileOutcome(str(path), error=str(exc))
 
     # -- reading ----------------------------------------------------------------------------
 
