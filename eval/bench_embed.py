@@ -241,7 +241,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
 
 
 def _cell(value: Any) -> str:
-    return f"{value:.5f}" if isinstance(value, float) and value <= 1.0 else str(value)
+    return f"{value:.5f}" if isinstance(value, float) and 0.9 <= value <= 1.0 else str(value)
 
 
 def main(argv: list[str] | None = None) -> None:
