@@ -143,7 +143,7 @@ class Collection:
         return str(value)
 
     def _stamp(self) -> StoreStamp:
-        return StoreStamp(self.store.generation(), self.store.count())
+        return StoreStamp(self.store.generation(), self.store.count(), self.store.high_water())
 
     def _documents(self, with_vectors: bool, after_id: int = 0,
                    with_texts: bool = True) -> Iterator[list[IndexedDoc]]:

@@ -66,6 +66,7 @@ class StoreStamp:
 
     generation: int
     count: int
+    high_water: int = 0  # the largest id ever committed (see Store.high_water)
 
 
 class DocSource(Protocol):

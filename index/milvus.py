@@ -143,14 +143,15 @@ class MilvusEngine:
     def sync(self, stamp: StoreStamp, source: DocSource) -> None:
         """Add what the store has and Milvus lacks (a crash between Milvus and the store's
         commit, or Milvus Lite killed before it persisted); remove what the store no longer
-        has. Ids above the store's highest are left alone: a writer may be committing them."""
+        has. Ids above the highest the store ever committed (deleted ones included) are left
+        alone: a writer may be committing them."""
         held = set(self.ids().tolist())
         stored = {d.id for docs in source(False, with_texts=False) for d in docs}
         missing = stored - held
         if missing:
             for docs in source(True):
                 self.upsert([d for d in docs if d.id in missing])
-        newest = max(stored, default=0)
+        newest = max(max(stored, default=0), stamp.high_water)
         orphans = sorted(i for i in held - stored if i <= newest)
         self.delete(orphans)
         if missing or orphans:

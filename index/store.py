@@ -82,6 +82,7 @@ staged_vectors = Table(
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of any columns, read by name
 IN_CHUNK = 500  # ids or keys per IN (...) list
+DELETED_MAX = "deleted_max_id"  # state key: the highest id ever deleted
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,13 @@ class Store:
     def count(self) -> int:
         return int(self._read(select(func.count()).select_from(docs))[0][0])
 
+    def high_water(self) -> int:
+        """The largest id of a committed document, deleted ones included: an engine holding an
+        id up to it that the store lacks holds a deleted document, not one being committed."""
+        top = self._read(select(func.coalesce(func.max(docs.c.id), 0)))[0][0]
+        rows = self._read(select(state.c.value).where(state.c.key == DELETED_MAX))
+        return max(int(top), int(rows[0].value) if rows else 0)
+
     def existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
         with self.engine.connect() as conn:
@@ -383,6 +391,12 @@ def insert_docs(conn: Connection, new: list[NewDoc]) -> list[int]:
 def delete_docs(conn: Connection, ids: list[int]) -> None:
     for start in range(0, len(ids), IN_CHUNK):
         conn.execute(delete(docs).where(docs.c.id.in_(ids[start:start + IN_CHUNK])))
+    if ids:  # remembered in the same transaction, so `high_water` still counts the newest one
+        stmt = _upsert(conn)(state).values(key=DELETED_MAX, value=str(max(ids)))
+        larger = func.greatest if conn.dialect.name == "postgresql" else func.max
+        conn.execute(stmt.on_conflict_do_update(index_elements=[state.c.key], set_={
+            "value": cast(larger(cast(state.c.value, BigInteger),
+                                 cast(stmt.excluded.value, BigInteger)), Text)}))
 
 
 def put_record(conn: Connection, collection: str, key: str, value: Any) -> None:

@@ -233,3 +233,13 @@ def test_an_unreachable_or_unknown_database_is_named_in_the_error() -> None:
     assert "secret" not in str(err.value)  # the password stays out of logs
     with pytest.raises(ValidationError, match="NEWSQA_DATABASE_URL ends in 'db/newsqa'"):
         Settings(database_url="mysql://user:pw@db/newsqa")
+
+
+def test_the_high_water_mark_counts_the_newest_document_after_its_deletion(
+        collection: Collection) -> None:
+    """What lets an engine tell a deleted newest document from one still being committed."""
+    collection.write(Batch(docs=[_doc(f"art{i}|body|0", f"text {i}") for i in range(3)]))
+    assert collection.store.high_water() == 3
+    collection.write(Batch(remove_prefixes=["art2|"]))
+    collection.write(Batch(remove_prefixes=["art0|"]))
+    assert collection.store.high_water() == 3  # the smaller deletion does not lower it

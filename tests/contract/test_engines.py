@@ -175,3 +175,21 @@ def test_a_bulk_load_is_searchable_when_it_ends(open_collection: OpenCollection)
     articles = {d.id: d.key.split("|")[0] for d in collection.get(collection.ids()).values()}
     assert len(collection) == 3 == collection.store.count()
     assert ranked(collection, articles, "bridge", "hybrid") == ["art1", "art2", "art3"]
+
+
+def test_the_newest_article_deleted_while_the_engine_was_down_stays_deleted(
+        open_collection: OpenCollection) -> None:
+    """As after a crash between the store's commit and the engine's delete, for the document
+    with the highest id: a restart must not bring it back into the answers."""
+    collection = open_collection()
+    articles = corpus(collection)
+    (gone,) = collection.write(Batch(remove_prefixes=["art4|"])).removed_ids
+    assert gone == max(articles)  # art4 was written last
+    from index.engine import IndexedDoc
+
+    collection.engine.upsert([IndexedDoc(gone, "ferry timetable", DOCS["art4|body|h1|0"][1], 300.0)])
+    collection.close()
+    reopened = open_collection()
+    assert gone not in reopened.ids()
+    assert ranked(reopened, articles, "ferry timetable", "bm25") == []
+    assert "art4" not in ranked(reopened, articles, "ferry", "hybrid", vector=unit(-0.5, 0, 0.866, 0))
