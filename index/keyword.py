@@ -144,6 +144,7 @@ class KeywordIndex:
         # search. An id added out of order (or again) switches to a dictionary.
         self._position: dict[int, int] | None = None
         self._fingerprint = analyzer_fingerprint(analyzer)  # of the analyzer that built the postings
+        self._norm_cache: tuple[tuple[int, int, float], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return self._live
@@ -261,23 +262,36 @@ class KeywordIndex:
         n_docs = self._live
         if n_docs == 0:
             return scores, ids
-        avg_length = max(self._total_length / n_docs, 1.0)
-        norm = self.k1 * (1 - self.b + self.b * lengths / avg_length)
+        norm = self._norm(lengths, n_docs)
+        every_position_live = n_docs == n_positions  # nothing removed: skip the liveness test
         for term, count in Counter(self.analyzer(query)).items():
             found = self._lookup(postings, term, n_positions)
             if found is None:
                 continue
             positions, tfs = found
-            live = alive[positions]
-            df = int(np.count_nonzero(live))
+            if not every_position_live:
+                live = alive[positions]
+                positions, tfs = positions[live], tfs[live]
+            df = len(positions)
             if df == 0:
                 continue
-            positions, tfs = positions[live], tfs[live].astype(np.float32)
+            tfs = tfs.astype(np.float32)
             idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
             scores[positions] += count * idf * tfs * (self.k1 + 1) / (tfs + norm[positions])
         if allowed is not None:
             scores[~allowed[:n_positions]] = 0.0
         return scores, ids
+
+    def _norm(self, lengths: np.ndarray, n_docs: int) -> np.ndarray:
+        """k1 · (1 - b + b · length / average length) per position, kept until the documents change."""
+        key = (len(lengths), n_docs, self._total_length)
+        cached = self._norm_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        avg_length = max(self._total_length / n_docs, 1.0)
+        norm = self.k1 * (1 - self.b + self.b * lengths / avg_length)
+        self._norm_cache = (key, norm)
+        return norm
 
     def _lookup(self, postings: _Postings, term: str,
                 n_positions: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -42,12 +42,19 @@ def _normalise(token: str) -> str:
     return token
 
 
+def _term(raw: str, stem: bool) -> str | None:
+    """The index term of one lower-cased token, or None for a stop word."""
+    token = _normalise(raw)
+    if not token or token in STOPWORDS:
+        return None
+    return _stem(token) if stem and not token[0].isdigit() else token
+
+
+# one look-up per token instead of four calls: analysis is most of building a keyword index
+_stemmed_term = lru_cache(maxsize=200_000)(lambda raw: _term(raw, True))
+
+
 def analyze(text: str, stem: bool = True) -> list[str]:
     """Index terms of `text`, in order: stop words dropped, numbers kept, words stemmed."""
-    terms = []
-    for raw in _TOKEN.findall(text.lower()):
-        token = _normalise(raw)
-        if not token or token in STOPWORDS:
-            continue
-        terms.append(_stem(token) if stem and not token[0].isdigit() else token)
-    return terms
+    term = _stemmed_term if stem else (lambda raw: _term(raw, False))
+    return [t for t in map(term, _TOKEN.findall(text.lower())) if t is not None]
