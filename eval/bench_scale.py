@@ -34,7 +34,10 @@ MODES = ("bm25", "dense", "hybrid")
 
 
 def parse_size(text: str) -> int:
+    """'100k', '1m', '57000'; 'base' (0) is the base corpus itself, unrepeated."""
     text = text.strip().lower()
+    if text == "base":
+        return 0
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
     return int(float(text[:-1] if scale > 1 else text) * scale)
 
@@ -71,15 +74,19 @@ def build_base(args: argparse.Namespace) -> dict[str, Any]:
     if info_path.exists():
         return dict(json.loads(info_path.read_text()))
     shutil.rmtree(base, ignore_errors=True)
+    if args.base is not None:  # a data directory `newsqa eval` built: its store, copied
+        base.mkdir(parents=True)
+        shutil.copy(args.base / "newsqa.sqlite3", base / "newsqa.sqlite3")
+        info: dict[str, Any] = {"from": str(args.base)}
+        info_path.write_text(json.dumps(info))
+        return info
     dataset = load_dataset(args.dataset, args.base_questions)
     cache = args.cache_dir / "embeddings.sqlite3"
     vectors = CacheFirstEmbedder(_model("model"), cache)
     service = NewsQA(_settings(base, "model"), embedder=vectors)
     started = time.perf_counter()
-    with service.collection.bulk():
-        for item in dataset.articles:
-            if item.text.strip():
-                service.ingest(to_article(item, service.settings.zone))
+    zone = service.settings.zone
+    service.ingest_many(to_article(item, zone) for item in dataset.articles if item.text.strip())
     service.close()
     vectors.close()
     info = {"articles": len(dataset.articles), "chunks": vectors.from_cache + vectors.from_fallback,
@@ -120,41 +127,46 @@ def _latencies(service: Any, questions: list[Any], mode: str, filtered: bool) ->
     return out
 
 
-def _recall(service: Any, questions: list[Any]) -> dict[str, float]:
-    """Dense recall@10 of the service's vector index against an exact scan of the stored
-    vectors, without and with each question's `as_of` window."""
-    collection = service.collection
-    vectors_index = collection.engine.vectors
-    zone = service.settings.zone
-    queries = np.stack([service.query_embedder.embed([q.question])[0] for q in questions])
-    windows = []
-    top = max(collection.ids(), default=0)
-    for q in questions:
-        limit = asked_on(q, zone)
-        member = None
-        if limit is not None:
-            member = np.zeros(top + 1, dtype=bool)
-            member[collection.engine.ids_up_to(limit.timestamp())] = True
-        windows.append(member)
+def worker_recall(directory: Path, dataset: Path, n_questions: int, embedder: str) -> dict[str, float]:
+    """Dense recall@10 of the collection's vector index against an exact scan of the stored
+    vectors, on the same questions, without and with each question's `as_of` window."""
+    from index.collection import Collection
+
+    model = _model(embedder)
+    questions = _questions(dataset, n_questions)
+    queries = model.embed([q.question for q in questions])
+    zone = _settings(directory, embedder).zone
+    limits = [asked_on(q, zone) for q in questions]
+    cuts = np.asarray([np.inf if t is None else t.timestamp() for t in limits])
+    collection = Collection(directory, model.name, model.dim)
     best: list[list[tuple[float, int]]] = [[] for _ in questions]
     best_window: list[list[tuple[float, int]]] = [[] for _ in questions]
-    for ids, _texts, _times, vectors in collection.store.iter_all(with_texts=False, batch=20_000):
-        scores = queries @ vectors.T
-        for row, member in enumerate(windows):
+    for part in collection.store.iter_vectors(batch=20_000):
+        ids, scores = part.ids, queries @ part.vectors.T
+        known = np.asarray([np.nan if t is None else t for t in part.times])
+        for row, cut in enumerate(cuts):
             _keep_top(best[row], scores[row], ids)
-            if member is not None:
-                _keep_top(best_window[row], np.where(member[ids], scores[row], -np.inf), ids)
+            _keep_top(best_window[row], np.where(known <= cut, scores[row], -np.inf), ids)
     hits = hits_window = asked_window = 0
-    for row, member in enumerate(windows):
-        got = {i for i, _ in vectors_index.search(queries[row], 10)}
+    for row, limit in enumerate(limits):
+        got = {h.id for h in collection.search("", queries[row], 10, "dense")}
         hits += len(got & {i for _, i in best[row]})
-        if member is not None:
+        if limit is not None:
             exact = {i for s, i in best_window[row] if s > -np.inf}
-            got = {i for i, _ in vectors_index.search(queries[row], 10, np.flatnonzero(member))}
+            got = {h.id for h in collection.search("", queries[row], 10, "dense", cuts[row])}
             hits_window += len(got & exact)
             asked_window += len(exact)
+    collection.close()
     return {"recall_at_10": round(hits / (10 * len(questions)), 4),
             "recall_at_10_as_of": round(hits_window / max(asked_window, 1), 4)}
+
+
+def _questions(dataset: Path, n: int) -> list[Any]:
+    """The same `n` answerable questions in every worker (a fixed random choice)."""
+    questions, _ = answerable(load_dataset(dataset))
+    rng = np.random.default_rng(1)
+    return [questions[i] for i in sorted(rng.choice(len(questions), min(n, len(questions)),
+                                                    replace=False))]
 
 
 def _keep_top(best: list[tuple[float, int]], scores: np.ndarray, ids: np.ndarray) -> None:
@@ -170,7 +182,7 @@ def _time_to_searchable(service: Any, tries: int = 5) -> list[float]:
 
     out = []
     for n in range(tries):
-        article = service.library.article(service.library.article_ids()[n * 7])
+        article = service.article(service.article_ids()[n * 7])
         word = f"zqx{n}marker{int(time.time())}"
         update = Update(Timestamp(datetime.now(UTC).replace(microsecond=0), False),
                         f"Officials confirmed the {word} figure rose to 3,{100 + n} riders today.")
@@ -197,10 +209,8 @@ def worker_measure(directory: Path, dataset: Path, n_questions: int, embedder: s
     service = NewsQA(_settings(directory, embedder), embedder=model)
     startup = time.perf_counter() - started
     rss_after = rss_mb()
-    chunks = len(service.collection)
-    questions, _ = answerable(load_dataset(dataset))
-    rng = np.random.default_rng(1)
-    picked = [questions[i] for i in sorted(rng.choice(len(questions), n_questions, replace=False))]
+    chunks = service.health().chunks
+    picked = _questions(dataset, n_questions)
     for q in picked[:5]:
         service.ask(q.question, mode="hybrid")  # first calls pay one-time costs
     modes = {}
@@ -210,14 +220,14 @@ def worker_measure(directory: Path, dataset: Path, n_questions: int, embedder: s
         modes[mode] = {"p50_ms": _pct(plain, 50), "p95_ms": _pct(plain, 95),
                        "as_of_p50_ms": _pct(as_of, 50), "as_of_p95_ms": _pct(as_of, 95)}
     searchable = _time_to_searchable(service)
-    recall = _recall(service, picked[:min(100, len(picked))])
     service.close()
+    load = os.getloadavg()[1]  # the machine's 5-minute load average: context for the figures
     return {"chunks": chunks, "startup_s": round(startup, 1), "model_s": round(model_s, 1),
             "rss_mb": round(rss_after - rss_before), "bytes_per_chunk": round(
                 (rss_after - rss_before) * 2**20 / max(chunks, 1)),
             "searchable_s_median": round(float(np.median(searchable)), 3),
-            "searchable_s_max": round(max(searchable), 3), "modes": modes, **recall,
-            "measure_peak_mb": round(peak_mb())}
+            "searchable_s_max": round(max(searchable), 3), "modes": modes,
+            "measure_peak_mb": round(peak_mb()), "load_average": round(load, 1)}
 
 
 def _pct(values: list[float], q: int) -> float:
@@ -243,12 +253,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     lookup = CacheFirstEmbedder(model, args.cache_dir / "embeddings.sqlite3")
     base = read_base(args.out / "base", model.name, model.dim, lookup)
     lookup.close()
-    base_info.update(vectors_from_cache=lookup.from_cache, vectors_from_hashing=lookup.from_fallback)
+    base_info.update(vectors_from_cache=lookup.from_cache, vectors_from_hashing=lookup.from_fallback,
+                     chunks=sum(len(a.chunks) for a in base), articles=len(base))
     print(f"base: {base_info['chunks']} chunks of {base_info['articles']} real articles; vectors: "
           f"{lookup.from_cache} from the embedding cache, {lookup.from_fallback} from the hashing "
           "embedder (where the cache has none)", flush=True)
     results: dict[str, Any] = {"base": base_info, "sizes": {}}
     for size in args.sizes:
+        size = size or base_info["chunks"]
         directory = args.out / f"corpus-{size}"
         shutil.rmtree(directory, ignore_errors=True)
         started = time.perf_counter()
@@ -258,6 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         row = {"generate_s": generate, **_run_worker(args, "build", str(directory))}
         print(f"{size:,}: built a {row['index']} index in {row['build_s']} s; measuring", flush=True)
         row.update(_run_worker(args, "measure", str(directory)))
+        row.update(_run_worker(args, "recall", str(directory)))
         results["sizes"][str(size)] = row
         (args.out / "results.json").write_text(json.dumps(results, indent=2))
         if not args.keep:
@@ -278,6 +291,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", type=Path, default=Path("../shared/data/realtimeqa-2022"))
     parser.add_argument("--cache-dir", type=Path, default=Path(".newsqa/cache"),
                         help="embedding cache folder (vectors of the base's chunks)")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="use this data directory's store as the base (e.g. the index "
+                             "`newsqa eval` built) instead of ingesting one")
     parser.add_argument("--base-questions", type=int, default=60,
                         help="the base is the articles of this many questions")
     parser.add_argument("--questions", type=int, default=100, help="questions asked per mode")
@@ -290,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
         job, directory = args.worker
         if job == "build":
             result = worker_build(Path(directory))
+        elif job == "recall":
+            result = worker_recall(Path(directory), args.dataset, args.questions, args.embedder)
         else:
             result = worker_measure(Path(directory), args.dataset, args.questions, args.embedder)
         print(json.dumps(result))

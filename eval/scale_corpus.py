@@ -32,7 +32,6 @@ from qa.figures.index import FIGURES
 from qa.ids import content_hash
 from qa.library import ARTICLES, SECTIONS, embed_text
 
-STORE_FILE = "newsqa.sqlite3"
 _WORD = re.compile(r"[A-Za-z]{4,}")
 SWAP_SHARE = 0.15       # share of an article's distinct words swapped in each copy
 VECTOR_COSINE = 0.9     # expected cosine between a copied chunk's vector and its original
@@ -292,7 +291,7 @@ def write_corpus(base: list[BaseArticle], directory: Path, chunks: int, model_na
                  seed: int = 0, batch_chunks: int = 20_000) -> int:
     """A data directory of about `chunks` chunks (whole articles; the last may pass it)."""
     Collection(directory, model_name, dim).close()  # stamps the model, as a first start does
-    store = Store(directory / STORE_FILE)
+    store = Store.at_path(directory / Collection.STORE_FILE)
     copier = Copier(base, seed)
     written = 0
     docs: list[NewDoc] = []
