@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from eval.datasets import answerable, load_dataset
+from eval.datasets import answerable
+from eval.layouts import load_dataset
 from eval.run import asked_on, to_article
 
 MODES = ("bm25", "dense", "hybrid")
