@@ -52,6 +52,10 @@ class CacheFirstEmbedder:
         self.from_fallback = 0
 
     @property
+    def cache_name(self) -> str:
+        return self.model.cache_name
+
+    @property
     def dim(self) -> int:
         return self.model.dim
 
