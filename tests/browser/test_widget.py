@@ -5,6 +5,9 @@ article full of markup that must stay text."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +181,75 @@ def test_failures_are_said_plainly(page: Any, base_url: str) -> None:
 
     abstained = ask(page, "What is the population of Mars?")
     assert "The coverage doesn't answer this." in abstained.inner_text()
+
+
+@pytest.fixture
+def news_site() -> Iterator[Callable[[str], str]]:
+    """A second loopback server, so another origin (another port): a news site's page. Call it
+    with the page's HTML; it returns the page's URL."""
+    pages: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body or b"not found")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def serve(html: str) -> str:
+        pages["/story"] = html.encode("utf-8")
+        return f"http://127.0.0.1:{server.server_address[1]}/story"
+
+    yield serve
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def story_embedding(script_origin: str, endpoint: str) -> str:
+    return (f'<!doctype html><html><body><h1>A story</h1><div id="newsqa-widget"></div>'
+            f'<script src="{script_origin}/widget.js" data-endpoint="{endpoint}"></script>'
+            '</body></html>')
+
+
+def test_a_page_whose_origin_the_server_refuses_is_told_so(
+        page: Any, base_url: str, news_site: Callable[[str], str]) -> None:
+    """The server has no NEWSQA_CORS_ORIGINS, so the browser blocks the widget on a page of
+    another origin; the widget says that origin is not allowed and names the setting, because
+    the server does answer an opaque probe (a down server would not)."""
+    story = news_site(story_embedding(base_url, base_url))
+    page.goto(story)
+    page.wait_for_selector(".newsqa:not([hidden])")
+    origin = story.rsplit("/", 1)[0]
+    text = ask(page, BRIDGE).inner_text()
+    assert f"does not allow this page's origin ({origin})" in text, text
+    assert f"add {origin} to NEWSQA_CORS_ORIGINS" in text, text
+    assert "Check your connection" not in text
+
+
+def test_a_page_whose_server_is_down_is_told_it_is_unreachable(
+        page: Any, base_url: str, news_site: Callable[[str], str]) -> None:
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    story = news_site(story_embedding(base_url, dead))
+    page.goto(story)
+    page.wait_for_selector(".newsqa:not([hidden])")
+    text = ask(page, BRIDGE).inner_text()
+    assert f"Couldn't reach the newsqa server at {dead}. Check your connection" in text, text
+    assert "origin" not in text
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
