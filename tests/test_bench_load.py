@@ -1,0 +1,34 @@
+"""The load benchmark's command runs end to end on a few requests (hashing embedder): it serves,
+prints a row per step and the held load, and stops its server. No timing is asserted."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from eval import bench_load
+
+
+def test_bench_load_runs_a_few_steps_and_stops_its_server(capsys: pytest.CaptureFixture[str]) -> None:
+    port = bench_load.free_port()
+    code = bench_load.main(["--embedder", "hashing", "--port", str(port), "--concurrency", "1,2",
+                            "--seconds", "0.5", "--warmup", "2", "--start-timeout", "120"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "NEWSQA_RATE_LIMITS=ask=0,health=0" in out
+    rows = [line for line in out.splitlines() if line.startswith(("| 1 |", "| 2 |"))]
+    assert len(rows) == 2, out
+    assert all(row.endswith("| none |") for row in rows), out  # only 200s: no 429 distorted it
+    assert "held: " in out and "req/s on /v1/ask" in out
+    with socket.socket() as s:  # the server is gone: its port can be bound again
+        s.bind(("127.0.0.1", port))
+
+
+def test_held_is_the_busiest_step_under_the_target_with_no_error() -> None:
+    fast = bench_load.Step(1, 1.0, (10.0,) * 50, {"200": 50})
+    busier = bench_load.Step(4, 1.0, (150.0,) * 120, {"200": 120})
+    too_slow = bench_load.Step(8, 1.0, (150.0,) * 98 + (400.0,) * 2, {"200": 100})
+    failing = bench_load.Step(16, 1.0, (20.0,) * 200, {"200": 200, "503": 1})
+    assert bench_load.held([fast, busier, too_slow, failing], 200.0) is busier
+    assert bench_load.held([too_slow], 200.0) is None
