@@ -293,8 +293,9 @@ class Collection:
         return self.store.list_records(collection)
 
     def idf(self, term: str) -> float:
-        """BM25 idf of an analysed term over the collection (what weighs a question's words)."""
-        return self.engine.idf(term)
+        """BM25 idf of an analysed term over the stored documents (what weighs a question's
+        words): the store keeps the counts, so no engine has to scan for them."""
+        return self.store.term_stats([term]).idf(term)
 
     def search(self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode = "hybrid",
                time_max: float | None = None) -> list[Hit]:

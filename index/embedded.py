@@ -219,5 +219,3 @@ class EmbeddedEngine:
             raise ValueError("dense and hybrid search need a query vector")
         return self.vectors.search(vector, k, allowed)
 
-    def idf(self, term: str) -> float:
-        return self.keyword.idf(term)

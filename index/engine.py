@@ -98,10 +98,6 @@ class SearchEngine(Protocol):
         """The `query.k` best documents, best first."""
         ...
 
-    def idf(self, term: str) -> float:
-        """Lucene's BM25 idf of an analysed term over the held documents (0 when none has it)."""
-        ...
-
     def sync(self, stamp: StoreStamp, source: DocSource) -> None:
         """At open: bring the engine in line with the store, which is at `stamp`."""
         ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, func, insert, select, text
 
 from index.errors import MigrationRefused
-from index.store import Store, docs, records, state
+from index.store import Store, docs, records, state, term_df
 
 Progress = Callable[[str, int], None]  # (table, rows copied so far)
 
@@ -93,7 +93,8 @@ def copy_store(source: Store, target: Store, batch: int = 1000,
         high_water = _high_water(read)
     with target.transaction() as conn:
         conn.execute(state.delete())
-        for table in (state, records, docs):
+        conn.execute(term_df.delete())
+        for table in (state, records, docs, term_df):
             _copy_table(source, conn, table, batch, progress)
         _set_high_water(conn, high_water)
     seconds = time.perf_counter() - started

@@ -46,10 +46,6 @@ def default_consistency(uri: str) -> str:
     other replicas write to."""
     return "Strong" if uri.startswith(("http://", "https://", "tcp://", "grpc://")) else "Session"
 _BATCH = 1000
-_DF_CACHE = 100_000  # document frequencies kept, at most
-# characters our analyzer never puts in a term, and that a LIKE pattern or a quoted string
-# would read as syntax: a term holding one is in no document
-_PATTERN_SYNTAX = frozenset('%_"\\ ')
 
 
 @dataclass(frozen=True)
@@ -62,8 +58,8 @@ class MilvusTarget:
 
 
 def analysed(text: str, analyzer: Callable[[str], list[str]] = analyze) -> str:
-    """The text Milvus indexes: our terms, space-separated, with a space at each end (so a
-    LIKE pattern '% term %' finds whole terms)."""
+    """The text Milvus indexes: our terms, space-separated (the spaces at each end are kept so
+    collections written before keep matching what is written now)."""
     return f" {' '.join(analyzer(text))} "
 
 
@@ -92,7 +88,6 @@ class MilvusEngine:
         self.fusion = fusion or FusionSettings()
         self.analyzer = analyzer
         self._client: Any = MilvusClient(uri=uri, token=token)
-        self._df: dict[str, tuple[int, int]] = {}  # term -> (count it was read at, df)
         if self._client.has_collection(collection):
             self._check_collection()
         else:
@@ -271,19 +266,3 @@ class MilvusEngine:
         result = self._client.hybrid_search(self.name, requests, ranker=RRFRanker(int(self.fusion.rrf_k)),
                                             limit=k, consistency_level=self.consistency)
         return [Hit(int(h["id"]), float(h["distance"])) for h in result[0]]
-
-    def idf(self, term: str) -> float:
-        """From two counts: all documents, and those holding the term (a LIKE on the stored
-        terms: Milvus Lite 2.5.1 refuses TEXT_MATCH, measured here)."""
-        if not term or _PATTERN_SYNTAX.intersection(term):
-            return 0.0
-        n_docs = len(self)
-        cached = self._df.get(term)
-        if cached is not None and cached[0] == n_docs:
-            df = cached[1]
-        else:  # a scan of the collection's terms: kept until the collection's count changes
-            df = self._count(f'text like "% {term} %"') if n_docs else 0
-            if len(self._df) >= _DF_CACHE:
-                self._df.clear()
-            self._df[term] = (n_docs, df)
-        return float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) if df else 0.0

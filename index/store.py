@@ -20,15 +20,10 @@ from typing import Any, TypeAlias
 import numpy as np
 from sqlalchemy import (
     BigInteger,
-    Column,
     Connection,
-    Double,
     Engine,
     Integer,
-    LargeBinary,
-    MetaData,
     Row,
-    Table,
     Text,
     cast,
     create_engine,
@@ -38,47 +33,16 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from index import term_stats
 from index.errors import StoreUnavailable
+from index.schema import KEY, docs, metadata, records, staged_vectors, state, term_df, upsert_for
+from index.term_stats import TermStats
 
-# Keys compare byte by byte on both engines (SQLite's BINARY collation; "C" on PostgreSQL), so
-# a key-prefix range and the order of listed records are the same everywhere.
-KEY = Text().with_variant(Text(collation="C"), "postgresql")
-
-metadata = MetaData()
-docs = Table(
-    "docs", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("key", KEY, nullable=False, unique=True),
-    Column("text", Text, nullable=False),
-    Column("search_text", Text, nullable=False),
-    Column("time", Double),
-    Column("meta", Text, nullable=False),
-    Column("vector", LargeBinary, nullable=False),
-    sqlite_autoincrement=True,  # ids of deleted documents are never handed out again
-)
-records = Table(
-    "records", metadata,
-    Column("collection", KEY, primary_key=True),
-    Column("key", KEY, primary_key=True),
-    Column("value", Text, nullable=False),
-)
-state = Table(
-    "state", metadata,
-    Column("key", KEY, primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-# Vectors of a re-embedding in progress (`newsqa reindex`), by run ("<model>|<dim>"): written
-# batch by batch so a killed run resumes, and swapped into `docs` in one transaction at the end.
-staged_vectors = Table(
-    "staged_vectors", metadata,
-    Column("run", KEY, primary_key=True),
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("vector", LargeBinary, nullable=False),
-)
+__all__ = ["KEY", "DocBatch", "NewDoc", "Store", "StoredDoc", "TermStats", "TextBatch",
+           "TimeBatch", "VectorBatch", "delete_docs", "delete_record", "docs", "insert_docs",
+           "metadata", "put_record", "records", "staged_vectors", "state", "term_df"]
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]  # a row of any columns, read by name
 IN_CHUNK = 500  # ids or keys per IN (...) list
@@ -224,11 +188,6 @@ def open_engine(url: str) -> Engine:
             "newsqa with its scale extra (pip install 'newsqa[scale]')") from exc
 
 
-def _upsert(conn: Connection) -> Any:
-    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 class Store:
     """Documents, records and the generation counter in one database. Safe to share between
     threads: each call takes a pooled connection; writes go one at a time per process."""
@@ -244,6 +203,17 @@ class Store:
             self.engine.dispose()
             raise StoreUnavailable(f"cannot open the database {self.url}: {exc.orig}. Check "
                                    "NEWSQA_DATABASE_URL (or the data directory)") from exc
+        self._count_terms()
+
+    def _count_terms(self) -> None:
+        """A store written before term statistics were kept (or with another analyzer) has its
+        documents counted once, here."""
+        with self.engine.connect() as conn:
+            if term_stats.is_current(conn):
+                return
+        with self.transaction() as conn:
+            if not term_stats.is_current(conn):
+                term_stats.rebuild(conn)
 
     @classmethod
     def at_path(cls, path: Path) -> Store:
@@ -264,7 +234,7 @@ class Store:
             conn.execution_options(newsqa_write=True)
             with conn.begin():
                 yield conn
-                upsert = _upsert(conn)
+                upsert = upsert_for(conn)
                 bumped = conn.execute(upsert(state).values(key="generation", value="1")
                                       .on_conflict_do_update(
                                           index_elements=[state.c.key],
@@ -290,6 +260,11 @@ class Store:
         top = self._read(select(func.coalesce(func.max(docs.c.id), 0)))[0][0]
         rows = self._read(select(state.c.value).where(state.c.key == DELETED_MAX))
         return max(int(top), int(rows[0].value) if rows else 0)
+
+    def term_stats(self, terms: Sequence[str]) -> TermStats:
+        """How many documents hold each of `terms`, and how many documents there are."""
+        with self.engine.connect() as conn:
+            return term_stats.read(conn, terms)
 
     def existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
@@ -385,14 +360,18 @@ def insert_docs(conn: Connection, new: list[NewDoc]) -> list[int]:
     if not new:
         return []
     stmt = insert(docs).returning(docs.c.id, sort_by_parameter_order=True)
-    return [int(i) for i in conn.execute(stmt, [doc.to_row() for doc in new]).scalars()]
+    rows = [doc.to_row() for doc in new]
+    ids = [int(i) for i in conn.execute(stmt, rows).scalars()]
+    term_stats.added(conn, [row["search_text"] for row in rows])
+    return ids
 
 
 def delete_docs(conn: Connection, ids: list[int]) -> None:
+    term_stats.removed(conn, ids)
     for start in range(0, len(ids), IN_CHUNK):
         conn.execute(delete(docs).where(docs.c.id.in_(ids[start:start + IN_CHUNK])))
     if ids:  # remembered in the same transaction, so `high_water` still counts the newest one
-        stmt = _upsert(conn)(state).values(key=DELETED_MAX, value=str(max(ids)))
+        stmt = upsert_for(conn)(state).values(key=DELETED_MAX, value=str(max(ids)))
         larger = func.greatest if conn.dialect.name == "postgresql" else func.max
         conn.execute(stmt.on_conflict_do_update(index_elements=[state.c.key], set_={
             "value": cast(larger(cast(state.c.value, BigInteger),
@@ -400,7 +379,7 @@ def delete_docs(conn: Connection, ids: list[int]) -> None:
 
 
 def put_record(conn: Connection, collection: str, key: str, value: Any) -> None:
-    stmt = _upsert(conn)(records).values(
+    stmt = upsert_for(conn)(records).values(
         collection=collection, key=key, value=json.dumps(value, ensure_ascii=False, sort_keys=True))
     conn.execute(stmt.on_conflict_do_update(index_elements=[records.c.collection, records.c.key],
                                             set_={"value": stmt.excluded.value}))

@@ -243,3 +243,70 @@ def test_the_high_water_mark_counts_the_newest_document_after_its_deletion(
     collection.write(Batch(remove_prefixes=["art2|"]))
     collection.write(Batch(remove_prefixes=["art0|"]))
     assert collection.store.high_water() == 3  # the smaller deletion does not lower it
+
+
+def _reference_idf(texts: list[str], term: str) -> float:
+    """The embedded BM25 index's idf over `texts`: what the store's counts must agree with."""
+    from index.keyword import KeywordIndex
+
+    reference = KeywordIndex()
+    reference.add_many(enumerate(texts))
+    return reference.idf(term)
+
+
+def test_term_statistics_follow_every_kind_of_write(collection: Collection) -> None:
+    """The idf that weighs a question's words comes from the store's own counts: right after
+    ingest, a correction, a re-ingest, a delete, and for a store opened again."""
+    from index.text import analyze
+
+    terms = [t for word in ("bridge", "storm", "ferry", "tunnel", "toll") for t in analyze(word)]
+
+    def agrees(texts: list[str], store: Store) -> None:
+        stats = store.term_stats(terms)
+        assert stats.docs == len(texts) == store.count()
+        for term in terms:
+            assert stats.idf(term) == pytest.approx(_reference_idf(texts, term)), term
+            assert collection.idf(term) == pytest.approx(_reference_idf(texts, term)), term
+
+    texts = {"art1|body|0": "Bridge closed after the storm, bridge traffic diverted",
+             "art2|body|0": "Bridge toll rises", "art3|body|0": "Storm cuts power",
+             "art4|body|0": "Ferry timetable changes"}
+    batch = Batch(docs=[_doc(k, t) for k, t in texts.items()])
+    collection.write(batch)
+    agrees(list(texts.values()), collection.store)
+    collection.write(batch)  # re-ingest: skipped, nothing counted twice
+    agrees(list(texts.values()), collection.store)
+    collection.write(Batch(docs=[_doc("art1|body|1", "Tunnel closed after the storm")],
+                           remove_prefixes=["art1|body|"]))  # a correction
+    texts.pop("art1|body|0")
+    texts["art1|body|1"] = "Tunnel closed after the storm"
+    agrees(list(texts.values()), collection.store)
+    collection.write(Batch(remove_prefixes=["art4|"]))  # a delete: 'ferri' is in no document
+    texts.pop("art4|body|0")
+    agrees(list(texts.values()), collection.store)
+    assert collection.idf(analyze("ferry")[0]) == 0.0
+    reopened = Store(collection.store.url if "sqlite" in collection.store.url
+                     else collection.store.engine.url.render_as_string(hide_password=False))
+    agrees(list(texts.values()), reopened)
+    reopened.close()
+
+
+def test_a_store_written_before_term_statistics_is_counted_when_it_opens(store_url: str) -> None:
+    from sqlalchemy import delete
+
+    from index.schema import state, term_df
+    from index.term_stats import STAMP
+
+    store = Store(store_url)
+    texts = ["Harbour crane collapse", "Crane inspection ordered", "Council budget"]
+    with store.transaction() as conn:
+        insert_docs(conn, [_doc(f"a|{i}", t) for i, t in enumerate(texts)])
+    with store.engine.begin() as conn:  # as a store from before the counts were kept
+        conn.execute(delete(term_df))
+        conn.execute(delete(state).where(state.c.key == STAMP))
+    assert store.term_stats(["crane"]).docs == 0
+    store.close()
+    again = Store(store_url)
+    assert again.term_stats(["crane"]).idf("crane") == pytest.approx(_reference_idf(texts, "crane"))
+    assert again.term_stats(["crane"]).docs == 3
+    again.close()
