@@ -114,8 +114,11 @@ class Collection:
         self._check_model()
         self._bulk_depth = 0
         self._pending: list[IndexedDoc] = []  # written to the store inside a bulk, not yet to the engine
-        self.engine = open_engine(directory, dim, self.fusion, self._store_id(), milvus,
-                                  embedder_name, vector_factory, keyword_factory)
+        self._behind = False  # an engine call after a commit failed: catch up before the next
+        store_id = self._store_id()
+        self._open_engine = lambda: open_engine(directory, dim, self.fusion, store_id, milvus,
+                                                embedder_name, vector_factory, keyword_factory)
+        self.engine = self._open_engine()
         self.engine.sync(self._stamp(), self._documents)
 
     # -- opening ----------------------------------------------------------------------------
@@ -180,15 +183,16 @@ class Collection:
 
         Documents whose key is already stored are skipped, so writing the same batch twice
         adds nothing; removals come first, so a batch can replace a document under its key.
-        The engine gets new documents before the store commits and loses removed ones after,
-        so it never lacks a stored document; what it holds beyond the store has no text to
-        answer from (readers `get` texts from the store) and is removed when it next opens.
+        The store commits first (it is the source of truth); the engine is then brought up to
+        it. So the engine never holds a document the store does not: a crash after the commit
+        leaves the engine behind, and its next open (or this process's next call) catches it up.
         """
         for doc in batch.docs:
             if doc.vector.shape != (self.dim,):
                 raise ValueError(f"document {doc.key!r} has a vector of shape "
                                  f"{doc.vector.shape}, expected ({self.dim},)")
         with self._lock:
+            self._catch_up()
             # a key this batch removes and adds again is replaced, not skipped
             existing = {key for key in self.store.existing_keys([d.key for d in batch.docs])
                         if not key.startswith(tuple(batch.remove_prefixes))}
@@ -200,42 +204,57 @@ class Collection:
                     seen.add(doc.key)
             removed = sorted({i for p in batch.remove_prefixes
                               for i in self.store.ids_with_key_prefix(p)})
-            added: list[int] = []
-            try:
-                with self.store.transaction() as conn:
-                    delete_docs(conn, removed)
-                    added = insert_docs(conn, fresh)
-                    for collection, key in batch.dropped_records:
-                        delete_record(conn, collection, key)
-                    for collection, key, value in batch.records:
-                        put_record(conn, collection, key, value)
-                    indexed = [IndexedDoc(i, d.search_text if d.search_text is not None
-                                          else d.text, d.vector, d.time)
-                               for i, d in zip(added, fresh, strict=True)]
-                    if self._bulk_depth == 0:
-                        self.engine.upsert(indexed)
-            except BaseException:
-                self._forget(added if self._bulk_depth == 0 else [])
-                raise
+            with self.store.transaction() as conn:
+                delete_docs(conn, removed)
+                added = insert_docs(conn, fresh)
+                for collection, key in batch.dropped_records:
+                    delete_record(conn, collection, key)
+                for collection, key, value in batch.records:
+                    put_record(conn, collection, key, value)
             generation = self.store.committed_generation
+            indexed = [IndexedDoc(i, d.search_text if d.search_text is not None else d.text,
+                                  d.vector, d.time) for i, d in zip(added, fresh, strict=True)]
+            self._apply(indexed, removed)
+        skipped = [d.key for d in batch.docs if d.key in existing]
+        return WriteResult(added, removed, skipped, generation)
+
+    def _apply(self, indexed: list[IndexedDoc], removed: list[int]) -> None:
+        """Hand the engine a committed write (idempotent: upsert by id, delete by id). If it
+        fails, the engine is caught up from the store before the next write or search."""
+        with self._to_engine():
             if self._bulk_depth:
                 self._pending.extend(indexed)
                 if removed or len(self._pending) >= BULK_BATCH:
                     self._send_pending()
-            self.engine.delete(removed)
-            if self._bulk_depth == 0:
+                self.engine.delete(removed)
+            else:
+                self.engine.upsert(indexed)
+                self.engine.delete(removed)
                 self.engine.flush(self._stamp())
-        skipped = [d.key for d in batch.docs if d.key in existing]
-        return WriteResult(added, removed, skipped, generation)
 
-    def _forget(self, ids: list[int]) -> None:
-        """Take back from the engine what a failed transaction added, as far as it can."""
-        if not ids:
-            return
+    @contextmanager
+    def _to_engine(self) -> Iterator[None]:
+        """Engine calls after a commit: one that fails leaves the engine behind the store."""
         try:
-            self.engine.delete(ids)
-        except Exception:  # the rollback's error is the one to report; the next open repairs
-            log.exception("could not take back %d documents from the search engine", len(ids))
+            yield
+        except BaseException:
+            self._behind = True
+            raise
+
+    def _catch_up(self) -> None:
+        """After an engine call that failed: the engine is opened again and brought up to the
+        store, as at start (what it held in memory may be half of a write)."""
+        if not self._behind:
+            return
+        log.warning("the search engine missed a committed write; catching it up from the store")
+        self._pending = []
+        try:
+            self.engine.close()
+        except Exception:  # its state is being replaced; the new engine's sync is what counts
+            log.exception("closing the search engine that missed a write failed")
+        self.engine = self._open_engine()
+        self.engine.sync(self._stamp(), self._documents)
+        self._behind = False
 
     def _send_pending(self) -> None:
         pending, self._pending = self._pending, []
@@ -244,7 +263,7 @@ class Collection:
     def flush(self) -> None:
         """Hand the engine what a bulk gathered; make its state durable (the embedded engine
         saves its vector index)."""
-        with self._lock:
+        with self._lock, self._to_engine():
             self._send_pending()
             self.engine.flush(self._stamp())
 
@@ -304,4 +323,5 @@ class Collection:
         if mode != "bm25" and vector is None:
             raise ValueError("dense and hybrid search need a query vector")
         with self._lock:
+            self._catch_up()
             return self.engine.search(Query(query, vector, k, mode, time_max))

@@ -136,23 +136,23 @@ class MilvusEngine:
             self._create()
 
     def sync(self, stamp: StoreStamp, source: DocSource) -> None:
-        """Add what the store has and Milvus lacks (a crash between Milvus and the store's
-        commit, or Milvus Lite killed before it persisted); remove what the store no longer
-        has. Ids above the highest the store ever committed (deleted ones included) are left
-        alone: a writer may be committing them."""
+        """Catch up with the store: add what it committed and Milvus lacks (a writer killed
+        between the commit and Milvus, or Milvus Lite killed before it persisted), remove what
+        it no longer has (a delete Milvus missed). Writers commit to the store before Milvus,
+        so an id Milvus holds and the store lacks is never one being committed: Milvus's ids
+        are read first, and any of them the store does not hold then is gone for good."""
         held = set(self.ids().tolist())
         stored = {d.id for docs in source(False, with_texts=False) for d in docs}
         missing = stored - held
         if missing:
-            for docs in source(True):
+            for docs in source(True, after_id=min(missing) - 1):
                 self.upsert([d for d in docs if d.id in missing])
-        newest = max(max(stored, default=0), stamp.high_water)
-        orphans = sorted(i for i in held - stored if i <= newest)
+        orphans = sorted(held - stored)
         self.delete(orphans)
         if missing or orphans:
-            log.warning("Milvus collection %r was out of line with the store (at generation %d): "
-                        "added %d documents, removed %d", self.name, stamp.generation,
-                        len(missing), len(orphans))
+            log.warning("Milvus collection %r was behind the store (at generation %d): added %d "
+                        "documents, removed %d", self.name, stamp.generation, len(missing),
+                        len(orphans))
 
     def flush(self, stamp: StoreStamp) -> None:
         """Nothing to do: Milvus acknowledges a write once it is durable in its own log."""

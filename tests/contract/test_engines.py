@@ -193,3 +193,25 @@ def test_the_newest_article_deleted_while_the_engine_was_down_stays_deleted(
     assert gone not in reopened.ids()
     assert ranked(reopened, articles, "ferry timetable", "bm25") == []
     assert "art4" not in ranked(reopened, articles, "ferry", "hybrid", vector=unit(-0.5, 0, 0.866, 0))
+
+
+def test_a_write_the_engine_failed_is_searchable_by_the_next_call(
+        open_collection: OpenCollection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store committed; the engine refused the new document (Milvus unreachable for a
+    moment): the write reports the error, and the next search catches the engine up."""
+    collection = open_collection()
+    articles = corpus(collection)
+
+    def refuse(*_args: object) -> None:
+        raise ConnectionError("engine away")
+
+    monkeypatch.setattr(type(collection.engine), "upsert", refuse)
+    batch = Batch(docs=[NewDoc("art5|body|h1|0", "Harbour crane collapse", unit(0, 0, 1, 1), time=400.0)])
+    with pytest.raises(ConnectionError):
+        collection.write(batch)
+    monkeypatch.undo()
+    (crane,) = set(collection.store.ids_with_key_prefix("art5|"))
+    articles[crane] = "art5"
+    assert ranked(collection, articles, "crane", "bm25") == ["art5"]
+    assert collection.ids() == sorted(articles)
+    assert collection.write(batch).added_ids == []  # written once, whatever the engine did
