@@ -88,7 +88,8 @@ def _connection_factory(store: Store) -> Callable[[], Any]:
     return connect
 
 
-def _start_ray(plan: ReindexPlan) -> float:
+def start_ray(plan: ReindexPlan) -> float:
+    """Connect to `plan.ray_address`, or start a local Ray on 127.0.0.1; seconds it took."""
     import ray
 
     started = time.perf_counter()
@@ -133,7 +134,7 @@ def reindex(store: Store, factory: EmbedderFactory, name: str, dim: int,
     run = f"{name}|{dim}"
     total = store.count()
     todo = pending_count(store, run)
-    ray_start = _start_ray(plan) if todo else 0.0
+    ray_start = start_ray(plan) if todo else 0.0
     started = time.perf_counter()
     done = 0
     if todo:

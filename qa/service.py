@@ -142,11 +142,13 @@ class NewsQA:
         """Remove an article and everything found through it, in one atomic write."""
         return self.library.delete(article_id)
 
-    def ingest_paths(self, paths: list[Path]) -> Iterator[FileOutcome]:
+    def ingest_paths(self, paths: list[Path],
+                     group_files: int = INGEST_GROUP_FILES) -> Iterator[FileOutcome]:
         """Ingest every article file under `paths`, one outcome per file; a bad file stops nothing.
 
-        Files are read in groups of up to INGEST_GROUP_CHARS characters whose new chunks are
-        embedded together: large batches embed several times faster than one file at a time."""
+        Files are read in groups of up to INGEST_GROUP_CHARS characters (and `group_files`
+        files) whose new chunks are embedded together: large batches embed several times
+        faster than one file at a time."""
         group: list[tuple[Path, Article | NewsqaError]] = []
         size = 0
         for path in find_article_files(paths):
@@ -158,7 +160,7 @@ class NewsQA:
                 size += len(article.body) + sum(len(u.text) for u in article.updates)
             except NewsqaError as exc:
                 group.append((path, exc))
-            if size >= INGEST_GROUP_CHARS or len(group) >= INGEST_GROUP_FILES:
+            if size >= INGEST_GROUP_CHARS or len(group) >= group_files:
                 yield from self._ingest_group(group)
                 group, size = [], 0
         yield from self._ingest_group(group)
