@@ -19,7 +19,10 @@ Rules, so a reader need not reverse-engineer them:
   stamped 5:35:40 PM; "since 6:30 PM" keeps it too; "after", "before" and "since the 7:01
   update" leave the named minute out.
 - Only a clock time or a day bounds the evidence: "in 2025" or "by 2028" is what the story is
-  about, not when it was published.
+  about, not when it was published. A day alone bounds it only when the question is about the
+  coverage ("What was reported on November 3?", "What changed since June 13?"); in "the
+  insurrection on January 6, 2021" it is the event's date and stays in the search words
+  (`bounds_coverage`).
 - A window from the question and an explicit `as_of`/`since` are both applied: evidence must
   satisfy each, so the stricter bound wins (see `Window.narrowed`).
 
@@ -113,6 +116,25 @@ def find_time_phrases(question: str) -> list[TimePhrase]:
 def needs_story(phrases: list[TimePhrase]) -> bool:
     """Whether a phrase gives a time without a day ("since 6 PM"), read on one story's clock."""
     return any(re.search(_DATE, p.text, re.IGNORECASE) is None for p in phrases)
+
+
+_COVERAGE_WORDS = re.compile(
+    r"\b(?:report(?:s|ed|ing)?|sa(?:y|ys|id)|stated?|publish(?:ed)?|cover(?:age|ed)|updates?|updated"
+    r"|wrote|written|news|article|story|page|chang(?:e|es|ed)|new|revis(?:e|ed|ion|ions))\b",
+    re.IGNORECASE)
+
+
+def bounds_coverage(question: str, phrase: TimePhrase) -> bool:
+    """Whether `phrase` asks when the coverage was published, rather than naming when the event
+    asked about happened. A clock time ("as of 5:35 PM"), "today" and "yesterday" always bound
+    the evidence; a day alone ("on November 3", "since June 13") only in a question about the
+    coverage ("What was reported on November 3?", "What changed since June 13?"). Otherwise the
+    day is part of what is asked ("the insurrection on January 6, 2021", "a memoir released on
+    Nov. 1", whose coverage may come days later) and stays in the search words."""
+    if re.search(_CLOCK, phrase.text, re.IGNORECASE) or re.search(
+            r"\b(?:today|yesterday)\b", phrase.text, re.IGNORECASE):
+        return True
+    return _COVERAGE_WORDS.search(question) is not None
 
 
 def without_phrases(question: str, phrases: list[TimePhrase]) -> str:

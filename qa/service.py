@@ -27,6 +27,7 @@ from qa.limits import MAX_TOP_K, checked_text
 from qa.models import Answer, Article, Citation, Passage
 from qa.question_time import (
     Window,
+    bounds_coverage,
     empty_window_text,
     find_time_phrases,
     needs_story,
@@ -288,13 +289,19 @@ class NewsQA:
         phrases = find_time_phrases(question)
         if not phrases:
             return asked, question, search_for
+        phrases = [p for p in phrases if bounds_coverage(question, p)]
+        if not phrases:  # "the insurrection on January 6, 2021": the event's date, not the coverage's
+            return asked, question, search_for
         plain = without_phrases(question, phrases)
-        if search_for is not None:
-            search_for = without_phrases(search_for, find_time_phrases(search_for))
         now = asked.as_of or datetime.now(UTC)
         story = self.desk.story_of(plain, asked.as_of)
         reference = (self.desk.latest_moment(story, now) if story else None) or now
-        window = asked.narrowed(question_window(phrases, reference, now, self.settings.zone))
+        zone = self.settings.zone
+        if search_for is not None:
+            kept = {p.text for p in phrases}
+            search_for = without_phrases(search_for, [p for p in find_time_phrases(search_for)
+                                                      if p.text in kept])
+        window = asked.narrowed(question_window(phrases, reference, now, zone))
         if needs_story(phrases) and story is not None:
             window = replace(window, story=story)
         return window, plain, search_for

@@ -12,6 +12,7 @@ from qa.errors import InvalidTime
 from qa.question_time import (
     TICK,
     Window,
+    bounds_coverage,
     find_time_phrases,
     question_window,
     without_phrases,
@@ -128,6 +129,24 @@ def test_today_and_yesterday_are_days_of_the_questions_zone_not_utc(
 ])
 def test_no_time_where_none_is_written(question: str) -> None:
     assert find_time_phrases(question) == []
+
+
+@pytest.mark.parametrize(("question", "bounds"), [
+    ("What was reported about the evacuation on November 3?", True),
+    ("What did the council say on November 3?", True),
+    ("What changed since June 13?", True),
+    ("What's new since October 8?", True),
+    ("How many homes had no power at 11:30 PM?", True),      # a clock time always bounds
+    ("How many homes lost power since yesterday?", True),
+    ("How many minutes passed during the insurrection on January 6, 2021?", False),
+    ("Actor Matthew Perry's memoir was released on Nov. 1. Which sitcom is he known for?", False),
+    ("The park has been closed since June 13. Why was it closed?", False),
+])
+def test_a_day_bounds_the_coverage_only_when_the_question_asks_about_it(
+        question: str, bounds: bool) -> None:
+    phrases = find_time_phrases(question)
+    assert len(phrases) == 1
+    assert bounds_coverage(question, phrases[0]) is bounds
 
 
 def test_two_phrases_narrow_each_other_and_the_question_reads_without_them() -> None:

@@ -4,6 +4,7 @@ update timeline; on the shared sample and the demo corpus, through NewsQA and th
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,3 +92,30 @@ def test_api_and_chat_carry_the_window(sample: NewsQA) -> None:
     assert chat["window"]["from_question"] == "since 6:30 PM"
     assert all(c["article_id"] == SAMPLE_ID for c in chat["citations"])
     assert chat["window"]["since"].startswith("2025-10-08T18:29:59")
+
+
+
+
+@pytest.fixture
+def harbour(service: NewsQA) -> NewsQA:
+    path = Path(__file__).parent / "fixtures" / "harbour-wall-rebuilt.txt"
+    assert all(o.error is None for o in service.ingest_paths([path]))
+    return service
+
+
+def test_a_date_the_event_happened_on_does_not_bound_the_coverage(harbour: NewsQA) -> None:
+    # Nothing was published on March 12, 2019: the date says when the wall collapsed, so it is
+    # searched for, not read as "coverage published that day" (which answered with nothing).
+    timed = harbour.ask("How many homes were flooded when the harbour wall collapsed on "
+                        "March 12, 2019?")
+    assert timed.window.since is None and timed.window.as_of is None
+    assert not timed.answer.abstained and "46 homes" in timed.answer.text
+    assert all(harbour.quote_is_verbatim(c) for c in timed.answer.citations)
+
+
+def test_a_date_asked_of_the_coverage_still_bounds_it(harbour: NewsQA) -> None:
+    before = harbour.ask("What was reported about the harbour wall on March 12, 2019?").answer
+    assert before.abstained and "Nothing in the coverage was published" in before.text
+    during = harbour.ask("What did the council say the harbour wall cost on April 2, 2026?")
+    assert during.window.as_of is not None and not during.answer.abstained
+    assert "£8.4 million" in during.answer.text
