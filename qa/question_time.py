@@ -9,7 +9,8 @@ Rules, so a reader need not reverse-engineer them:
   to it: for a story last updated at 7:20 AM, "11 PM" is the evening before; for one last
   updated at 4:40 PM, "6 AM" is that morning and "since 5 PM" twenty minutes after its last
   update (it finds nothing). "7:01" without AM/PM is whichever of 7:01
-  AM and 7:01 PM is nearer. A range's first end is the latest one before its second ("between
+  AM and 7:01 PM is nearer, as is an hour alone that ends the question ("since 5?"); "6" in
+  "between 5 PM and 6" is the reading that makes the shorter range. A range's first end is the latest one before its second ("between
   11 PM and 1 AM" spans midnight). A date without a year is its most recent occurrence by then.
   "today" and "yesterday" count from the moment of asking (`as_of`, or now).
 - Such a time is the story's clock, so its evidence is that story's: the answer quotes only the
@@ -55,11 +56,14 @@ _ZONE = r"(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[ecmp][sd]?t)\b"
 _MOMENT = (rf"(?:{_CLOCK}(?:\s+{_ZONE})?(?:,?\s+(?:on\s+)?{_DATE})?"
            rf"|{_DATE}(?:,?\s+(?:at\s+)?{_CLOCK}(?:\s+{_ZONE})?)?)")
 _UPDATE = r"(?:\s+(?:update|post|entry)\b)?"
+_BARE_HOUR = r"\d{1,2}(?=\s*(?:[?.!,;]|$))"  # "since 5?", "between 5 PM and 6?": an hour, as it ends
 _PHRASE = re.compile(
-    rf"\bbetween\s+(?:the\s+)?(?P<a>{_MOMENT}|\d{{1,2}})\s+and\s+(?:the\s+)?(?P<b>{_MOMENT}){_UPDATE}"
+    rf"\bbetween\s+(?:the\s+)?(?P<a>{_MOMENT}|\d{{1,2}})\s+and\s+(?:the\s+)?"
+    rf"(?P<b>{_MOMENT}|{_BARE_HOUR}){_UPDATE}"
     rf"|\bfrom\s+(?:the\s+)?(?P<fa>{_MOMENT}|\d{{1,2}})\s+(?:to|until|till)\s+(?:the\s+)?"
-    rf"(?P<fb>{_MOMENT}){_UPDATE}"
-    rf"|\b(?P<since_cue>since|after)\s+(?P<since_the>the\s+)?(?P<since>{_MOMENT})(?P<since_u>{_UPDATE})"
+    rf"(?P<fb>{_MOMENT}|{_BARE_HOUR}){_UPDATE}"
+    rf"|\b(?P<since_cue>since|after)\s+(?P<since_the>the\s+)?(?P<since>{_MOMENT}|{_BARE_HOUR})"
+    rf"(?P<since_u>{_UPDATE})"
     rf"|\bbefore\s+(?:the\s+)?(?P<before>{_MOMENT}){_UPDATE}"
     rf"|\b(?:as\s+of|as\s+at|at|by|until|till|up\s+to)\s+(?:the\s+)?(?P<asof>{_MOMENT}){_UPDATE}"
     rf"|\b(?:on|during)\s+(?P<on>{_DATE})",
@@ -262,6 +266,15 @@ def _with_meridiem(first: str, second: str) -> str:
     return first
 
 
+def _readings(second: str) -> list[str]:
+    """The range ends a second end may be: "6" in "between 5 PM and 6" is 6 AM or 6 PM, and the
+    range meant is the shorter one (of two as short, the one ending nearer the story's latest
+    coverage)."""
+    if re.fullmatch(r"\d{1,2}", second.strip()):
+        return [f"{second.strip()} AM", f"{second.strip()} PM"]
+    return [second]
+
+
 def phrase_window(phrase: TimePhrase, reference: datetime, asked: datetime,
                   zone: tzinfo) -> Window:
     """The window one phrase asks for (see the module's rules)."""
@@ -273,11 +286,17 @@ def phrase_window(phrase: TimePhrase, reference: datetime, asked: datetime,
 
     for a_key, b_key in (("a", "b"), ("fa", "fb")):
         if m[b_key]:
-            b_start, b_end = occurrence(m[b_key])
-            a_start, _ = occurrence(_with_meridiem(m[a_key], m[b_key]), b_start, nearest=False)
-            return Window(a_start - TICK, b_end, phrase.text)
+            first = _with_meridiem(m[a_key], m[b_key])
+            spans = []
+            for second in _readings(m[b_key]):
+                b_start, b_end = occurrence(second)
+                a_start, _ = occurrence(first, b_start, nearest=False)
+                spans.append((a_start - TICK, b_end))
+            since, as_of = min(spans, key=lambda span: (span[1] - span[0],
+                                                        abs(span[1] - reference)))
+            return Window(since, as_of, phrase.text)
     if m["since"]:
-        start, end = occurrence(m["since"])
+        start, end = occurrence(_with_meridiem(m["since"], ""))
         after_it = m["since_cue"].lower() == "after" or bool(m["since_u"].strip())
         return Window(end if after_it else start - TICK, None, phrase.text)
     if m["before"]:

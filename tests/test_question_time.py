@@ -59,6 +59,11 @@ def window(question: str, reference: datetime = REF, asked: datetime = ASKED) ->
     ("What was reported between 11 and 1 PM?", t(8, 11) - TICK, end_of_minute(t(8, 13))),
     ("What was reported between 5 and 6 AM?", t(8, 5) - TICK, end_of_minute(t(8, 6))),
     ("What was reported from 5 PM to 6 PM?", t(8, 17) - TICK, end_of_minute(t(8, 18))),
+    ("What was reported between 5 PM and 6?", t(8, 17) - TICK, end_of_minute(t(8, 18))),
+    ("What was reported between 11 AM and 1?", t(8, 11) - TICK, end_of_minute(t(8, 13))),
+    ("What was reported from 11 PM to 1?", t(7, 23) - TICK, end_of_minute(t(8, 1))),
+    ("What changed since 5?", t(8, 17) - TICK, None),                # 5 PM is nearer
+    ("What was reported between 5 and 6?", t(8, 17) - TICK, end_of_minute(t(8, 18))),
     ("What did it say at noon?", None, end_of_minute(t(8, 12))),
     ("What did it say as of midnight?", None, end_of_minute(t(8, 0))),
     ("What did it say at 12 am?", None, end_of_minute(t(8, 0))),
@@ -125,6 +130,8 @@ def test_today_and_yesterday_are_days_of_the_questions_zone_not_utc(
     "How many riders at 40% of the fleet?",
     "What happened at Dunmore Bridge?",
     "Who won the 2 contracts?",
+    "How many people left since 5 families moved in?",
+    "Which two teams played between 5 PM and 6 people?",
     "How many people were evacuated from 14 towns?",
 ])
 def test_no_time_where_none_is_written(question: str) -> None:
