@@ -2,11 +2,13 @@
 keep one browser tab or one script from monopolising the answer threads or the writer.
 
 Each group has its own budget (BUDGETS); NEWSQA_RATE_LIMITS overrides them ('ask=60', 'off').
-A refused request gets 429 and `Retry-After`, in whole seconds rounded up.
+A refused request gets 429 and `Retry-After`, in whole seconds rounded up. A client is its
+address (api/security.py), an IPv6 one counted by its /64.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -85,6 +87,20 @@ def build_limiters(overrides: dict[str, int], chat_per_minute: int) -> dict[str,
     return limiters
 
 
+def bucket_of(address: str) -> str:
+    """Whose budget a request spends: an IPv6 client's /64 (one subscriber holds a whole one, so
+    a new address each time would be a new budget), an IPv4-mapped address as its IPv4 one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def rate_limited(group: str) -> Callable[[Request], None]:
     """A route dependency that takes one token of `group` for the request's client, or refuses."""
     budget = BUDGETS[group]
@@ -93,7 +109,7 @@ def rate_limited(group: str) -> Callable[[Request], None]:
         from api.security import client_address
 
         limiter: RateLimiter = request.app.state.limits[group]
-        client = client_address(request)
+        client = bucket_of(client_address(request))
         wait = limiter.wait_s(client)
         if wait:
             raise TooManyRequests(

@@ -23,6 +23,7 @@ from api.security import require_read_key, require_write_key
 from qa.parse_json import article_from_dict
 
 router = APIRouter()
+# Each route takes its rate-limit token before its key is checked, so refused keys are limited too.
 READ = [Depends(require_read_key)]
 WRITE = [Depends(require_write_key)]
 
@@ -35,7 +36,7 @@ def healthz(newsqa: NewsQADep) -> Health:
 
 
 @router.post("/v1/ask", response_model=AskResponse, tags=["answers"],
-             dependencies=[*READ, Depends(rate_limited("ask"))],
+             dependencies=[Depends(rate_limited("ask")), *READ],
              responses=responses(400, 401, 413, 422, 429))
 def ask(body: AskRequest, newsqa: NewsQADep) -> AskResponse:
     """Answer a question with verbatim quotes, each tied to a marker [n] and its update time."""
@@ -44,7 +45,7 @@ def ask(body: AskRequest, newsqa: NewsQADep) -> AskResponse:
 
 
 @router.post("/v1/articles", response_model=IngestOut, status_code=201, tags=["articles"],
-             dependencies=[*WRITE, Depends(rate_limited("write"))],
+             dependencies=[Depends(rate_limited("write")), *WRITE],
              responses=responses(400, 401, 403, 413, 422, 429))
 def ingest(body: ArticleIn, newsqa: NewsQADep) -> IngestOut:
     """Ingest a JSON article; what is already stored is skipped, a new update is added.
@@ -60,20 +61,20 @@ def ingest(body: ArticleIn, newsqa: NewsQADep) -> IngestOut:
 
 
 @router.get("/v1/articles", response_model=list[ArticleSummary], tags=["articles"],
-            dependencies=[*READ, Depends(rate_limited("articles"))], responses=responses(401, 429))
+            dependencies=[Depends(rate_limited("articles")), *READ], responses=responses(401, 429))
 def list_articles(newsqa: NewsQADep) -> list[ArticleSummary]:
     return [ArticleSummary.of(a) for a in newsqa.articles()]
 
 
 @router.get("/v1/articles/{article_id}", response_model=ArticleOut, tags=["articles"],
-            dependencies=[*READ, Depends(rate_limited("articles"))],
+            dependencies=[Depends(rate_limited("articles")), *READ],
             responses=responses(401, 404, 422, 429))
 def get_article(article_id: ArticleId, newsqa: NewsQADep) -> ArticleOut:
     return ArticleOut.of(newsqa.article(article_id))
 
 
 @router.delete("/v1/articles/{article_id}", response_model=DeleteOut, tags=["articles"],
-               dependencies=[*WRITE, Depends(rate_limited("write"))],
+               dependencies=[Depends(rate_limited("write")), *WRITE],
                responses=responses(401, 403, 404, 422, 429))
 def delete_article(article_id: ArticleId, newsqa: NewsQADep) -> DeleteOut:
     """Delete an article: its passages, figures and updates go in one atomic write, so answers

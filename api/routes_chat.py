@@ -85,7 +85,7 @@ def wants_stream(body: ChatRequest, request: Request) -> bool:
 @router.post("/v1/chat", response_model=ChatResponse, responses=RESPONSES, tags=["answers"],
              summary="Answer the next question of a conversation, optionally streamed",
              description=STREAM_DOC,
-             dependencies=[Depends(require_read_key), Depends(rate_limited("chat"))])
+             dependencies=[Depends(rate_limited("chat")), Depends(require_read_key)])
 async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
                     newsqa: NewsQADep) -> Response:
     plan = chat.plan(body.to_messages(), body.conversation_id)

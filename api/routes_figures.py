@@ -16,8 +16,9 @@ from api.schemas_figures import ChangesResponse, FiguresResponse
 from api.security import require_read_key
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
-router = APIRouter(dependencies=[Depends(require_read_key)])
-FIGURES = [Depends(rate_limited("figures"))]
+router = APIRouter()
+READ = Depends(require_read_key)
+FIGURES = [Depends(rate_limited("figures")), READ]  # the token first: refused keys count too
 
 AsOf = Annotated[str | None, Query(description=AS_OF_HELP, examples=["2025-10-08T17:35:00+00:00"])]
 
@@ -69,7 +70,7 @@ def figure_chart(newsqa: NewsQADep, q: FigureQuery, as_of: AsOf = None,
 
 
 @router.get("/v1/articles/{article_id}/changes", response_model=ChangesResponse,
-            tags=["articles"], dependencies=[Depends(rate_limited("changes"))],
+            tags=["articles"], dependencies=[Depends(rate_limited("changes")), READ],
             responses=responses(400, 401, 404, 422, 429))
 def changes(
     article_id: ArticleId,

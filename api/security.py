@@ -1,7 +1,8 @@
 """Who may call: API keys for writes (and, when configured, reads), and the client's address.
 
 Keys come as `Authorization: Bearer KEY` and are compared in constant time. With no key
-configured, writes are taken from this machine (loopback) only. The client's address is the
+configured, writes are taken from this machine (loopback) only, and not when a proxy forwarded
+them (X-Forwarded-For, Forwarded or X-Real-IP from an untrusted peer). The client's address is the
 connection's peer, unless that peer is a trusted proxy (NEWSQA_TRUSTED_PROXIES): then it is the
 last address in X-Forwarded-For that is not a trusted proxy.
 """
@@ -89,6 +90,19 @@ def _is_ip(value: str) -> bool:
     return True
 
 
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def _forwarded_by(request: Request, access: Access) -> str | None:
+    """The proxy header an untrusted peer sent, if any: behind a reverse proxy on this machine,
+    every request comes from loopback, and only such a header says it came from elsewhere. (From
+    a trusted proxy the header was already read by client_address.)"""
+    peer = request.client.host if request.client else ""
+    if access.trusted(peer):
+        return None
+    return next((name for name in PROXY_HEADERS if name.lower() in request.headers), None)
+
+
 def is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address).is_loopback
@@ -120,6 +134,13 @@ def require_write_key(request: Request, credentials: Credentials) -> None:
         raise HTTPException(403, f"writes are refused from {client}: no API key is configured on "
                                  "the server, so only this machine may write; set "
                                  "NEWSQA_API_KEYS and send 'Authorization: Bearer KEY'")
+    forwarded = _forwarded_by(request, access)
+    if forwarded:
+        raise HTTPException(403, f"writes are refused from a request a proxy forwarded ({forwarded} "
+                                 "header): no API key is configured on the server, so only this "
+                                 "machine may write, and a proxy here forwards other machines' "
+                                 "requests; set NEWSQA_API_KEYS and send 'Authorization: Bearer "
+                                 "KEY', or list the proxy in NEWSQA_TRUSTED_PROXIES")
 
 
 async def require_read_key(request: Request) -> None:

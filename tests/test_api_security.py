@@ -147,8 +147,49 @@ def test_keys_can_come_from_a_file(demo: NewsQA, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.write_text(f"# newsroom CMS\n{KEY}\n\n", encoding="utf-8")
     with make(demo, client=REMOTE, api_keys_file=keys) as c:
+        anonymous = c.post("/v1/articles", json={**ARTICLE, "title": "HACKED TITLE"})
+        commented = c.post("/v1/articles", json=ARTICLE,
+                           headers={"Authorization": "Bearer # newsroom CMS"})
         ok = c.post("/v1/articles", json=ARTICLE, headers={"Authorization": f"Bearer {KEY}"})
+    assert anonymous.status_code == 401 and commented.status_code == 401
     assert ok.status_code == 201
+
+
+def test_with_no_key_a_write_through_a_local_proxy_is_refused(demo: NewsQA) -> None:
+    """A reverse proxy on this machine makes every reader's request come from 127.0.0.1; one it
+    forwarded (X-Forwarded-For, Forwarded, X-Real-IP) is not from this machine."""
+    with make(demo) as c:
+        forwarded = [c.post("/v1/articles", json={**ARTICLE, "title": "HACKED TITLE"},
+                            headers={name: value}).status_code
+                     for name, value in [("X-Forwarded-For", "203.0.113.9"),
+                                         ("Forwarded", "for=203.0.113.9"),
+                                         ("X-Real-IP", "203.0.113.9")]]
+        deleted = c.delete("/v1/articles/dam-repair", headers={"X-Forwarded-For": "203.0.113.9"})
+        local = c.post("/v1/articles", json=ARTICLE)
+        title = c.get("/v1/articles/dam-repair").json()["title"]
+    assert forwarded == [403, 403, 403] and deleted.status_code == 403
+    assert local.status_code == 201 and title == "Dam repair"
+    with make(demo) as c:
+        detail = c.post("/v1/articles", json=ARTICLE,
+                        headers={"X-Forwarded-For": "203.0.113.9"}).json()["detail"]
+    assert "proxy" in detail and "NEWSQA_API_KEYS" in detail and "NEWSQA_TRUSTED_PROXIES" in detail
+
+
+def test_refused_keys_count_against_the_budget(demo: NewsQA) -> None:
+    """Guessing keys is rate-limited like any other write: a refused key still takes a token."""
+    wrong = {"Authorization": "Bearer " + "g" * 24}
+    with make(demo, client=REMOTE, api_keys=[KEY], rate_limits={"write": 3}) as c:
+        writes = [c.post("/v1/articles", json=ARTICLE, headers=wrong).status_code
+                  for _ in range(5)]
+    with make(demo, client=REMOTE, api_keys=[KEY], read_keys_required=True,
+              rate_limits={"ask": 2, "figures": 2, "chat": 2}) as c:
+        asks = [c.post("/v1/ask", json={"question": "Who won?"}, headers=wrong).status_code
+                for _ in range(3)]
+        figures = [c.get("/v1/figures", params={"q": "$1"}).status_code for _ in range(3)]
+        chats = [c.post("/v1/chat", json={"messages": [{"role": "user", "content": "Hi?"}]}
+                        ).status_code for _ in range(3)]
+    assert writes == [401, 401, 401, 429, 429]
+    assert asks == figures == chats == [401, 401, 429]
 
 
 def test_bad_key_settings_are_refused_at_start(demo: NewsQA, tmp_path: Path,
@@ -242,6 +283,26 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_limited(demo: NewsQA) ->
                        headers={"X-Forwarded-For": "198.51.100.8"})
     assert (first.status_code, same.status_code, other.status_code) == (200, 429, 200)
     assert "198.51.100.7" in same.json()["detail"]
+
+
+def test_addresses_of_one_ipv6_network_share_a_budget(demo: NewsQA) -> None:
+    """One IPv6 subscriber holds a whole /64: a new address in it each time bypasses nothing.
+    An IPv4 client written as an IPv4-mapped IPv6 address is the same client."""
+    body = {"question": "Who won?"}
+    options = {"rate_limits": {"ask": 3}}
+    app = create_app(demo.settings.model_copy(update=options), demo)
+    statuses = []
+    for client in ["2001:db8:0:1::1", "2001:db8:0:1::2", "2001:db8:0:1:ffff::3",
+                   "2001:db8:0:1::4", "2001:db8:0:2::1", "198.51.100.4", "::ffff:198.51.100.4"]:
+        with TestClient(app, base_url="http://localhost", client=(client, 1)) as c:
+            response = c.post("/v1/ask", json=body)
+        statuses.append(response.status_code)
+        if client == "2001:db8:0:1::4":
+            assert "2001:db8:0:1::/64" in response.json()["detail"]
+    assert statuses == [200, 200, 200, 429, 200, 200, 200]
+    with TestClient(app, base_url="http://localhost", client=("198.51.100.4", 1)) as c:
+        again = [c.post("/v1/ask", json=body).status_code for _ in range(2)]
+    assert again == [200, 429]  # the mapped address spent the same budget's second token
 
 
 def test_a_forwarded_loopback_address_does_not_open_writes(demo: NewsQA) -> None:
