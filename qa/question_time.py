@@ -8,11 +8,11 @@ Rules, so a reader need not reverse-engineer them:
   about (itself no later than the moment of asking), or on the day before when that is nearer
   to it: for a story last updated at 7:20 AM, "11 PM" is the evening before; for one last
   updated at 4:40 PM, "6 AM" is that morning and "since 5 PM" twenty minutes after its last
-  update (it finds nothing). "7:01" without AM/PM is whichever of 7:01
-  AM and 7:01 PM is nearer, as is an hour alone that ends the question ("since 5?"); "6" in
-  "between 5 PM and 6" is the reading that makes the shorter range. A range's first end is the latest one before its second ("between
-  11 PM and 1 AM" spans midnight). A date without a year is its most recent occurrence by then.
-  "today" and "yesterday" count from the moment of asking (`as_of`, or now).
+  update (it finds nothing). "7:01" without AM/PM is whichever of 7:01 AM and 7:01 PM is
+  nearer, as is an hour alone that ends the question ("since 5?"); "6" in "between 5 PM and 6"
+  is the reading that makes the shorter range. A range's first end is the latest one before its
+  second ("between 11 PM and 1 AM" spans midnight). A date without a year is its most recent
+  occurrence by then. "today" and "yesterday" count from the moment of asking (`as_of`, or now).
 - Such a time is the story's clock, so its evidence is that story's: the answer quotes only the
   article the time was read against (`Window.story`). A question with a full date is not
   limited to one story.
