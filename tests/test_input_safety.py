@@ -116,8 +116,21 @@ def test_a_date_that_overflows_in_the_configured_zone_is_refused() -> None:
         parse_timestamp("0001-01-01", timezone(timedelta(hours=14)))
 
 
+# Every code point, lone surrogates among them often (a JSON client sends one as a \uD800 escape;
+# hypothesis draws them only rarely from the whole of Unicode).
+ANY_CHAR = st.one_of(st.characters(codec=None), st.characters(categories=["Cs"]))
+
+
+def text_ending_oddly(*plain: str, max_size: int = 8) -> st.SearchStrategy[str]:
+    """Random text, or plain text with random characters after it (so that it gets past the
+    checks random text fails and reaches the code behind them)."""
+    return st.one_of(st.text(ANY_CHAR, min_size=1, max_size=max_size * 4),
+                     st.tuples(st.sampled_from(plain), st.text(ANY_CHAR, max_size=max_size))
+                     .map("".join))
+
+
 @HUNT
-@given(question=st.text(st.characters(codec=None), min_size=1, max_size=40),
+@given(question=text_ending_oddly("Who won the contract?", "How much is it worth? "),
        mode=st.sampled_from(["dense", "hybrid", "bm25"]))
 def test_no_question_in_all_of_unicode_gets_a_500(client: TestClient, question: str,
                                                    mode: str) -> None:
@@ -131,7 +144,7 @@ EXTREME_TIMES = st.one_of(
     st.sampled_from(["9999-12-31", "0001-01-01", "9999-12-31T23:59:59+14:00",
                      "0001-01-01T00:00:00-14:00", "12/31/9999, 11:59:59 PM", "1/1/0001",
                      "2026-02-30", "2026-03-14T25:00:00", "2026-03-14T09:00:00+24:00"]),
-    st.text(st.characters(codec=None), max_size=30))
+    st.text(ANY_CHAR, max_size=30))
 
 
 def st_offset_text(moment: datetime) -> str:
@@ -139,8 +152,9 @@ def st_offset_text(moment: datetime) -> str:
 
 
 @HUNT
-@given(title=st.text(st.characters(codec=None), min_size=1, max_size=30),
-       body=st.text(st.characters(codec=None), max_size=80), stamp=EXTREME_TIMES,
+@given(title=text_ending_oddly("Dam repair", "Harbor bridge: costs climb "),
+       body=text_ending_oddly("The dam repair costs $4 million. ", "Work began on Monday."),
+       stamp=EXTREME_TIMES,
        number=st.one_of(st.integers(), st.floats(), st.none()))
 def test_no_article_in_all_of_unicode_with_extreme_times_gets_a_500(
         client: TestClient, title: str, body: str, stamp: str, number: object) -> None:
