@@ -56,11 +56,12 @@ _ZONE = r"(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[ecmp][sd]?t)\b"
 _MOMENT = (rf"(?:{_CLOCK}(?:\s+{_ZONE})?(?:,?\s+(?:on\s+)?{_DATE})?"
            rf"|{_DATE}(?:,?\s+(?:at\s+)?{_CLOCK}(?:\s+{_ZONE})?)?)")
 _UPDATE = r"(?:\s+(?:update|post|entry)\b)?"
-_BARE_HOUR = r"\d{1,2}(?=\s*(?:[?.!,;]|$))"  # "since 5?", "between 5 PM and 6?": an hour, as it ends
+_HOUR = r"(?:[01]?\d|2[0-3])(?!\d)"  # an hour alone, 0-23: "aged between 18 and 65" holds none
+_BARE_HOUR = rf"{_HOUR}(?=\s*(?:[?.!,;]|$))"  # "since 5?", "between 5 PM and 6?": as it ends
 _PHRASE = re.compile(
-    rf"\bbetween\s+(?:the\s+)?(?P<a>{_MOMENT}|\d{{1,2}})\s+and\s+(?:the\s+)?"
+    rf"\bbetween\s+(?:the\s+)?(?P<a>{_MOMENT}|{_HOUR})\s+and\s+(?:the\s+)?"
     rf"(?P<b>{_MOMENT}|{_BARE_HOUR}){_UPDATE}"
-    rf"|\bfrom\s+(?:the\s+)?(?P<fa>{_MOMENT}|\d{{1,2}})\s+(?:to|until|till)\s+(?:the\s+)?"
+    rf"|\bfrom\s+(?:the\s+)?(?P<fa>{_MOMENT}|{_HOUR})\s+(?:to|until|till)\s+(?:the\s+)?"
     rf"(?P<fb>{_MOMENT}|{_BARE_HOUR}){_UPDATE}"
     rf"|\b(?P<since_cue>since|after)\s+(?P<since_the>the\s+)?(?P<since>{_MOMENT}|{_BARE_HOUR})"
     rf"(?P<since_u>{_UPDATE})"
@@ -271,7 +272,10 @@ def _readings(second: str) -> list[str]:
     range meant is the shorter one (of two as short, the one ending nearer the story's latest
     coverage)."""
     if re.fullmatch(r"\d{1,2}", second.strip()):
-        return [f"{second.strip()} AM", f"{second.strip()} PM"]
+        hour = int(second)
+        if not 1 <= hour <= 12:  # "between 9 and 13", "between 9 PM and 0": read on the 24-hour clock
+            return [f"{hour}:00"]
+        return [f"{hour} AM", f"{hour} PM"]
     return [second]
 
 
