@@ -96,7 +96,44 @@ def _write(index: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class FaissVectorIndex:
+class _FaissBacked:
+    """What the flat and the IVF index share: the FAISS index they wrap, its size, removal,
+    saving, and how a search starts and runs."""
+
+    dim: int
+    _index: Any
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def remove(self, ids: np.ndarray) -> None:
+        import faiss
+
+        if len(ids):
+            self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64)))
+
+    def save(self, path: Path) -> None:
+        _write(self._index, path)
+
+    def _prepare(self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None
+                 ) -> tuple[np.ndarray, Any, np.ndarray | None] | None:
+        """The query as FAISS takes it, and the id selector with the bitmap it reads (keep it
+        alive while searching); None when nothing can be found."""
+        if len(self) == 0 or k <= 0 or (allowed_ids is not None and len(allowed_ids) == 0):
+            return None
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        if allowed_ids is None:
+            return query, None, None
+        selector, bitmap = _selector(allowed_ids)
+        return query, selector, bitmap
+
+    def _run(self, query: np.ndarray, k: int, params: Any) -> list[tuple[int, float]]:
+        with _one_thread():
+            scores, ids = self._index.search(query, min(k, len(self)), params=params)
+        return _pairs(scores, ids)
+
+
+class FaissVectorIndex(_FaissBacked):
     """FAISS index behind an id map: exact search by default (`IDMap2,Flat` over inner product)."""
 
     def __init__(self, dim: int, factory: str = "Flat") -> None:
@@ -106,47 +143,28 @@ class FaissVectorIndex:
         self.factory = factory
         self._index: Any = faiss.IndexIDMap2(faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT))
 
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
         ids, vectors = _checked(ids, vectors, self.dim)
         self._index.add_with_ids(vectors, ids)
 
-    def remove(self, ids: np.ndarray) -> None:
-        import faiss
-
-        if len(ids):
-            self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64)))
-
     def search(self, query: np.ndarray, k: int,
                allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         import faiss
 
-        if len(self) == 0 or k <= 0:
+        prepared = self._prepare(query, k, allowed_ids)
+        if prepared is None:
             return []
-        k = min(k, len(self))
-        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        params = None
-        if allowed_ids is not None:
-            if len(allowed_ids) == 0:
-                return []
-            selector, _bitmap = _selector(allowed_ids)
-            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        with _one_thread():
-            scores, ids = self._index.search(query, k, params=params)
-        return _pairs(scores, ids)
+        query, selector, _bitmap = prepared
+        params = None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        return self._run(query, k, params)
 
     def ids(self) -> np.ndarray:
         """Every id held, in insertion order."""
         import faiss
 
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
-
-    def save(self, path: Path) -> None:
-        _write(self._index, path)
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:
@@ -163,7 +181,7 @@ class FaissVectorIndex:
         return self
 
 
-class IvfVectorIndex:
+class IvfVectorIndex(_FaissBacked):
     """Approximate inner-product search over k-means cells (FAISS `IVF<nlist>,Flat`).
 
     Vectors are stored whole (no compression), so a score is the exact cosine; only which
@@ -216,9 +234,6 @@ class IvfVectorIndex:
                              f"training vectors, got {len(sample)}")
         self._index.train(sample)
 
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
@@ -227,31 +242,20 @@ class IvfVectorIndex:
         ids, vectors = _checked(ids, vectors, self.dim)
         self._index.add_with_ids(vectors, ids)
 
-    def remove(self, ids: np.ndarray) -> None:
-        import faiss
-
-        if len(ids):
-            self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64)))
-
     def search(self, query: np.ndarray, k: int,
                allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         import faiss
 
-        if len(self) == 0 or k <= 0:
+        prepared = self._prepare(query, k, allowed_ids)
+        if prepared is None:
             return []
-        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        nprobe, bitmap, selector = self.nprobe, None, None
+        query, selector, _bitmap = prepared
+        nprobe = self.nprobe
         if allowed_ids is not None:
-            if len(allowed_ids) == 0:
-                return []
-            selector, bitmap = _selector(allowed_ids)
             share = min(1.0, len(allowed_ids) / len(self))
             nprobe = min(self.nlist, math.ceil(nprobe / share))
         params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)  # type: ignore[call-arg]
-        with _one_thread():
-            scores, ids = self._index.search(query, min(k, len(self)), params=params)
-        del bitmap  # read by the selector during the search
-        return _pairs(scores, ids)
+        return self._run(query, k, params)
 
     def ids(self) -> np.ndarray:
         """Every id held (cell by cell)."""
@@ -261,9 +265,6 @@ class IvfVectorIndex:
         parts = [faiss.rev_swig_ptr(lists.get_ids(c), lists.list_size(c)).copy()
                  for c in range(self.nlist) if lists.list_size(c)]
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
-
-    def save(self, path: Path) -> None:
-        _write(self._index, path)
 
 
 def ivf_cells_for(count: int) -> int:
