@@ -311,6 +311,10 @@ class Collection:
         """Every (key, record) of `collection`, by key."""
         return self.store.list_records(collection)
 
+    def iter_records(self, collection: str) -> Iterator[tuple[str, Any]]:
+        """Every (key, record) of `collection`, by key, streamed (bounded memory at start)."""
+        return self.store.iter_records(collection)
+
     def idf(self, term: str) -> float:
         """BM25 idf of an analysed term over the stored documents (what weighs a question's
         words): the store keeps the counts, so no engine has to scan for them."""

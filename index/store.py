@@ -354,6 +354,15 @@ class Store:
                 .where(records.c.collection == collection).order_by(records.c.key))
         return [(r.key, json.loads(r.value)) for r in self._read(stmt)]
 
+    def iter_records(self, collection: str, batch: int = 2048) -> Iterator[tuple[str, Any]]:
+        """Every (key, record) of `collection`, by key, read in runs of `batch`: a start
+        builds its caches without holding every record's JSON at once."""
+        stmt = (select(records.c.key, records.c.value)
+                .where(records.c.collection == collection).order_by(records.c.key))
+        for rows in self._stream(stmt, batch):
+            for r in rows:
+                yield r.key, json.loads(r.value)
+
 
 def insert_docs(conn: Connection, new: list[NewDoc]) -> list[int]:
     """Insert inside an open transaction; returns the new ids in order."""

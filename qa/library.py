@@ -94,9 +94,9 @@ class Library:
     def _load(self) -> None:
         generation = self.collection.generation()  # first: a write landing meanwhile reloads again
         self._articles = {key: ArticleRecord.from_row(row)
-                          for key, row in self.collection.records(ARTICLES)}
+                          for key, row in self.collection.iter_records(ARTICLES)}
         self._folded = {id_fold(i): i for i in self._articles}
-        self._figures = FigureIndex.from_records(self.collection.records(FIGURES))
+        self._figures = FigureIndex.from_records(self.collection.iter_records(FIGURES))
         self._generation = generation
 
     def refresh(self, force: bool = False) -> None:
