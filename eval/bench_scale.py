@@ -237,11 +237,19 @@ def _pct(values: list[float], q: int) -> float:
 
 # -- driver ---------------------------------------------------------------------------------
 
-def _run_worker(args: argparse.Namespace, *extra: str) -> dict[str, Any]:
+def _run_worker(args: argparse.Namespace, *extra: str, timed: bool = False) -> dict[str, Any]:
+    """Run one job in a fresh process; a `timed` one waits for `--lock` (so no other heavy job
+    shares the machine while it measures) and runs in a session of its own (so at the default
+    priority, whatever the priority of the builds around it). A failed job's error is shown."""
     command = [sys.executable, "-m", "eval.bench_scale", "--worker", *extra,
                "--dataset", str(args.dataset), "--questions", str(args.questions),
                "--embedder", args.embedder]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    if timed and args.lock is not None:
+        command = ["flock", str(args.lock), *command]
+    done = subprocess.run(command, capture_output=True, text=True, start_new_session=timed)
+    if done.returncode != 0:
+        raise SystemExit(f"the {extra[0]} job on {extra[1]} failed (exit {done.returncode}):\n"
+                         f"{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -270,7 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{size:,}: wrote {chunks:,} chunks in {generate} s; building", flush=True)
         row = {"generate_s": generate, **_run_worker(args, "build", str(directory))}
         print(f"{size:,}: built a {row['index']} index in {row['build_s']} s; measuring", flush=True)
-        row.update(_run_worker(args, "measure", str(directory)))
+        row.update(_run_worker(args, "measure", str(directory), timed=True))
         row.update(_run_worker(args, "recall", str(directory)))
         results["sizes"][str(size)] = row
         (args.out / "results.json").write_text(json.dumps(results, indent=2))
@@ -300,6 +308,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", type=int, default=100, help="questions asked per mode")
     parser.add_argument("--embedder", default="model", choices=("model", "hashing"),
                         help="what embeds the questions")
+    parser.add_argument("--lock", type=Path, default=None,
+                        help="a lock file the latency measurement takes (flock), so that it never "
+                             "shares the machine with another heavy job; corpus writing and "
+                             "index builds run without it")
     parser.add_argument("--keep", action="store_true", help="keep the corpora's data directories")
     parser.add_argument("--worker", nargs=2, metavar=("JOB", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -55,3 +55,30 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     fig.savefig(paths[1], dpi=120, bbox_inches="tight")
     plt.close(fig)
     return paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m eval.scale_report RESULTS.json... --out DIR`: one table and one pair of plots
+    from several runs of the benchmark (e.g. the small sizes and 1M, run apart)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m eval.scale_report", description=main.__doc__)
+    parser.add_argument("results", type=Path, nargs="+", help="results.json files of bench_scale")
+    parser.add_argument("--out", type=Path, required=True, help="where the plots go")
+    args = parser.parse_args(argv)
+    merged: dict[str, Any] = {"base": None, "sizes": {}}
+    for path in args.results:
+        run = json.loads(path.read_text())
+        merged["base"] = merged["base"] or run["base"]
+        merged["sizes"].update(run["sizes"])
+    merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda item: item[1]["chunks"]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(merged, indent=2))
+    print(table(merged))
+    for path in plot(merged, args.out):
+        print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()
