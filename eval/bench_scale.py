@@ -52,16 +52,18 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _settings(directory: Path, embedder: str) -> Any:
+def _settings(directory: Path, embedder: str, precision: str = "auto") -> Any:
     from qa.settings import Settings
 
-    return Settings(data_dir=directory, embedder=embedder)
+    return Settings(data_dir=directory, embedder=embedder, embed_precision=precision)
 
 
-def _model(embedder: str) -> Any:
+def _model(embedder: str, precision: str = "auto") -> Any:
+    """The embedder a service would make; `precision="fp32"` names its cache as the fp32
+    vectors the benchmark's base reuses (a bf16 name would find none of them)."""
     from qa.service import make_embedder
 
-    return make_embedder(_settings(Path("."), embedder))
+    return make_embedder(_settings(Path("."), embedder, precision))
 
 
 # -- the base: real articles through the real ingest path ----------------------------------
@@ -83,8 +85,8 @@ def build_base(args: argparse.Namespace) -> dict[str, Any]:
         return info
     dataset = load_dataset(args.dataset, args.base_questions)
     cache = args.cache_dir / "embeddings.sqlite3"
-    vectors = CacheFirstEmbedder(_model("model"), cache)
-    service = NewsQA(_settings(base, "model"), embedder=vectors)
+    vectors = CacheFirstEmbedder(_model("model", "fp32"), cache)
+    service = NewsQA(_settings(base, "model", "fp32"), embedder=vectors)
     started = time.perf_counter()
     zone = service.settings.zone
     service.ingest_many(to_article(item, zone) for item in dataset.articles if item.text.strip())
@@ -258,10 +260,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     args.out.mkdir(parents=True, exist_ok=True)
     base_info = build_base(args)
-    model = _model("model")
+    model = _model("model", "fp32")
     lookup = CacheFirstEmbedder(model, args.cache_dir / "embeddings.sqlite3")
     base = read_base(args.out / "base", model.name, model.dim, lookup)
     lookup.close()
+    if lookup.from_cache == 0 and (args.cache_dir / "embeddings.sqlite3").exists():
+        raise SystemExit(f"the embedding cache in {args.cache_dir} holds none of the base's "
+                         f"vectors under {model.cache_name!r}: the corpus would be hashing "
+                         "vectors only")
     base_info.update(vectors_from_cache=lookup.from_cache, vectors_from_hashing=lookup.from_fallback,
                      chunks=sum(len(a.chunks) for a in base), articles=len(base))
     print(f"base: {base_info['chunks']} chunks of {base_info['articles']} real articles; vectors: "
