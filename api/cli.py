@@ -115,9 +115,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
           demo: Annotated[bool, typer.Option(help="Ingest the bundled demo corpus first.")] = False,
           data_dir: DataDir = None) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
-    import uvicorn
+    import threading
 
-    from api.app import create_app, server_options
     from qa.service import NewsQA
 
     settings = settings_for(data_dir)
@@ -126,7 +125,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         if demo:
             typer.echo(f"ingesting the demo corpus from {DEMO_CORPUS} ...")
             ingest_files(service, [DEMO_CORPUS])
+        # the model's session loads in native code while the web framework is imported: on two
+        # cores the two waits overlap instead of adding up (the lifespan's warm-up is then free)
+        warming = threading.Thread(target=service.warm_up, name="warm-up", daemon=True)
+        warming.start()
+        import uvicorn
+
+        from api.app import create_app, server_options
+
         app_ = create_app(settings, service, bind_host=host)
+        warming.join()
         typer.echo(f"newsqa serving {service.health().articles} articles at "
                    f"http://{host}:{port}/ (API docs at /docs); {app_.state.access.describe()}")
         uvicorn.run(app_, host=host, port=port, log_level="info", **server_options(settings))
