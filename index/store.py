@@ -355,13 +355,20 @@ class Store:
         return [(r.key, json.loads(r.value)) for r in self._read(stmt)]
 
     def iter_records(self, collection: str, batch: int = 2048) -> Iterator[tuple[str, Any]]:
-        """Every (key, record) of `collection`, by key, read in runs of `batch`: a start
-        builds its caches without holding every record's JSON at once."""
-        stmt = (select(records.c.key, records.c.value)
-                .where(records.c.collection == collection).order_by(records.c.key))
-        for rows in self._stream(stmt, batch):
+        """Every (key, record) of `collection`, by key, read `batch` at a time (each run its
+        own query after the last key seen, so no cursor stays open while the caller works): a
+        start builds its caches without holding every record's JSON at once."""
+        after: str | None = None
+        while True:
+            stmt = select(records.c.key, records.c.value).where(records.c.collection == collection)
+            if after is not None:
+                stmt = stmt.where(records.c.key > after)
+            rows = self._read(stmt.order_by(records.c.key).limit(batch))
             for r in rows:
                 yield r.key, json.loads(r.value)
+            if len(rows) < batch:
+                return
+            after = rows[-1].key
 
 
 def insert_docs(conn: Connection, new: list[NewDoc]) -> list[int]:
