@@ -86,7 +86,7 @@ def agreement_with_cache(dataset: Path, cache: Path, wanted: int, every: int,
 
 
 def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool,
-                     gpu_only: bool = False) -> dict[str, Encode]:
+                     gpu_only: bool = False, with_compile: bool = False) -> dict[str, Encode]:
     """The paths to time, the reference (a plain fp32 encode) first."""
     from index.bulk_encode import BulkEncoder, choose_plan
     from index.embed import SentenceTransformerEmbedder
@@ -108,12 +108,27 @@ def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool
     }
     if with_onnx:
         paths.update(onnx_paths(model))
+    if with_compile:
+        paths["bf16 autocast + torch.compile (inductor)"] = _compiled(model, batch_size)
     if gpu:
         from sentence_transformers import SentenceTransformer
 
         on_gpu = SentenceTransformer(base_path(), device=gpu)
         paths["GPU fp16 bulk"] = BulkEncoder(on_gpu, choose_plan(gpu, "auto", batch_size)).encode
     return paths
+
+
+def _compiled(model: Any, batch_size: int | None) -> Encode:
+    """The fast CPU path with the transformer compiled by TorchInductor (an experiment: the
+    first call compiles, which the untimed pass pays)."""
+    import torch
+
+    from index.bulk_encode import BulkEncoder, choose_plan
+
+    encoder = BulkEncoder(model, choose_plan("cpu", "bf16", batch_size))
+    compiled = torch.compile(model[0].auto_model, dynamic=True)
+    encoder._transformer = compiled  # noqa: SLF001 - the benchmark swaps in the compiled module
+    return encoder.encode
 
 
 def _plain(model: Any, batch_size: int) -> Encode:
@@ -256,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
                         "on the GPU as the reference, then the fp16 bulk path).")
     parser.add_argument("--onnx", action="store_true", help="Also ONNX Runtime fp32 and int8.")
     parser.add_argument("--ingest", action="store_true", help="Also `newsqa ingest` end to end.")
+    parser.add_argument("--compile", action="store_true",
+                        help="Also the fast CPU path with torch.compile (an experiment).")
     parser.add_argument("--json", type=Path, default=None, help="Write the figures here too.")
     parser.add_argument("--agreement-with", type=Path, default=None, metavar="CACHE_DIR",
                         help="Only compare the fast path with the fp32 vectors in this embedding "
@@ -274,7 +291,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"{len(texts)} chunks from {len(articles)} articles; torch threads "
               f"{torch.get_num_threads()}; load average before {os.getloadavg()[0]:.1f}")
-        paths = paths_to_measure(args.device, args.batch_size, args.onnx, args.gpu_only)
+        paths = paths_to_measure(args.device, args.batch_size, args.onnx, args.gpu_only,
+                                 args.compile)
         rows = measure(paths, texts, args.rounds)
         print_table(rows, ["path", "chunks_per_s", "ratio_to_fp32", "cosine_min", "cosine_median",
                            "runs"])
