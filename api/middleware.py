@@ -7,6 +7,7 @@ as a chunked body passes the limit. Every response says `X-Content-Type-Options:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,12 +36,22 @@ class Bounds:
                    for h in self.allowed_hosts)
 
 
+_NAME = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]*:[0-9a-f:.]*")  # a DNS name or IPv4; IPv6
+_PORT = re.compile(r"(:[0-9]*)?")
+
+
 def host_of(header: str) -> str:
-    """'Example.org:8000' -> 'example.org'; '[::1]:8000' -> '::1'."""
+    """'Example.org:8000' -> 'example.org'; '[::1]:8000' -> '::1'; '' when the header is more
+    than a name and a port ('localhost:8000@attacker.example'), which no allowed name matches."""
     value = header.strip().lower()
     if value.startswith("["):
-        return value[1:value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+        end = value.find("]")
+        name, rest = (value[1:end], value[end + 1:]) if end > 0 else ("", "")
+    elif value.count(":") == 1:
+        name, rest = value[:value.index(":")], value[value.index(":"):]
+    else:
+        name, rest = value, ""
+    return name if _NAME.fullmatch(name) and _PORT.fullmatch(rest) else ""
 
 
 def default_hosts(bind_host: str) -> tuple[str, ...]:

@@ -327,6 +327,20 @@ def test_an_unknown_host_header_is_refused(demo: NewsQA) -> None:
     assert still_refused.status_code == 400
 
 
+def test_a_host_header_with_more_than_a_name_and_a_port_is_refused(demo: NewsQA) -> None:
+    """Only a port may follow an allowed name: 'localhost:8000@attacker.example' is not
+    localhost (what follows the colon was taken for a port and dropped)."""
+    odd = ["localhost:8000@attacker.example", "localhost:evil", "[::1]evil", "[::1]:80x",
+           "localhost@attacker.example", "attacker.example/.news.example", "localhost:80 x"]
+    fine = ["localhost", "localhost:8000", "LOCALHOST:8000", "127.0.0.1:80", "[::1]:8000",
+            "api.news.example"]
+    with make(demo, allowed_hosts=["localhost", "127.0.0.1", "::1", "*.news.example"]) as c:
+        refused = {h: c.get("/healthz", headers={"Host": h}).status_code for h in odd}
+        served = {h: c.get("/healthz", headers={"Host": h}).status_code for h in fine}
+    assert refused == dict.fromkeys(odd, 400)
+    assert served == dict.fromkeys(fine, 200)
+
+
 def test_the_bind_address_is_an_allowed_host(demo: NewsQA) -> None:
     app = create_app(demo.settings, demo, bind_host="192.0.2.10")
     with TestClient(app, base_url="http://192.0.2.10:8080") as c:
