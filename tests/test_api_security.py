@@ -143,6 +143,29 @@ def test_keys_guard_writes_and_are_sent_as_bearer(demo: NewsQA) -> None:
     assert reads.status_code == 200 and reads.json()["title"] == "Dam repair"
 
 
+def test_checking_a_key_compares_the_same_length_whatever_is_sent(
+        demo: NewsQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hmac.compare_digest returns at once on values of different lengths, so comparing the
+    sent key with each known one would tell a guesser how long the keys are."""
+    import api.security
+
+    lengths: list[tuple[int, int]] = []
+    real = api.security.hmac.compare_digest
+
+    def recording(a: bytes, b: bytes) -> bool:
+        lengths.append((len(a), len(b)))
+        return real(a, b)
+
+    monkeypatch.setattr(api.security.hmac, "compare_digest", recording)
+    with make(demo, client=REMOTE, api_keys=[KEY, "L" * 64]) as c:
+        for sent in ["x", "y" * 16, KEY[:-1], "z" * 300, "é" * 20]:
+            c.post("/v1/articles", json=ARTICLE,
+                   headers={"Authorization": f"Bearer {sent}".encode("latin-1")})
+        right = c.post("/v1/articles", json=ARTICLE, headers={"Authorization": f"Bearer {KEY}"})
+    assert right.status_code == 201
+    assert len(lengths) == 12 and len(set(lengths)) == 1, sorted(set(lengths))
+
+
 def test_keys_can_come_from_a_file(demo: NewsQA, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.write_text(f"# newsroom CMS\n{KEY}\n\n", encoding="utf-8")
