@@ -350,6 +350,26 @@ def test_an_unknown_host_header_is_refused(demo: NewsQA) -> None:
     assert still_refused.status_code == 400
 
 
+def test_every_route_refuses_an_unknown_host(demo: NewsQA) -> None:
+    """DNS rebinding reaches whichever route it likes: each one, and a path that is none, must
+    refuse a Host the server does not answer to, before doing anything."""
+    app = create_app(demo.settings.model_copy(update={"rate_limits": {"*": 0}}), demo)
+    calls = [(method.upper(), path.replace("{article_id}", "dam-repair"))
+             for path, operations in app.openapi()["paths"].items() for method in operations]
+    calls += [("GET", path) for path in ["/", "/widget.js", "/widget.css", "/demo.js", "/docs",
+                                          "/docs/assets/swagger-ui.css", "/openapi.json",
+                                          "/no/such/page"]] + [("OPTIONS", "/v1/ask")]
+    assert len(calls) >= 15
+    with TestClient(app, base_url="http://attacker.example", client=("127.0.0.1", 1)) as c:
+        statuses = {f"{m} {path}": c.request(m, path, json=ARTICLE).status_code
+                    for m, path in calls}
+        titles = c.get("/v1/articles/dam-repair")
+    assert statuses == dict.fromkeys(statuses, 400)
+    with make(demo) as local:
+        assert local.get("/v1/articles/dam-repair").status_code == 404  # nothing was written
+    assert titles.status_code == 400
+
+
 def test_a_host_header_with_more_than_a_name_and_a_port_is_refused(demo: NewsQA) -> None:
     """Only a port may follow an allowed name: 'localhost:8000@attacker.example' is not
     localhost (what follows the colon was taken for a port and dropped)."""
