@@ -115,7 +115,15 @@ class TimePhrase:
 
 
 def find_time_phrases(question: str) -> list[TimePhrase]:
-    return [TimePhrase(m.start(), m.end(), m[0], m) for m in _PHRASE.finditer(question)]
+    return [TimePhrase(m.start(), m.end(), m[0], m) for m in _PHRASE.finditer(question)
+            if not _numbers_only(m)]
+
+
+def _numbers_only(m: re.Match[str]) -> bool:
+    """"aged between 18 and 20?" or "from 5 to 6?": two bare numbers are a range of numbers, not
+    of times; one end must be a clock time ("between 5 PM and 6", "between 5 and 6 PM")."""
+    return any(m[a] and m[b] and re.fullmatch(r"\d{1,2}", m[a].strip())
+               and re.fullmatch(r"\d{1,2}", m[b].strip()) for a, b in (("a", "b"), ("fa", "fb")))
 
 
 def needs_story(phrases: list[TimePhrase]) -> bool:
