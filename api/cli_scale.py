@@ -96,7 +96,7 @@ def _fill_milvus(target: Store, database_url: str, milvus_uri: str, name: str) -
 @dataclass(frozen=True)
 class ArchiveReport:
     files: int
-    refused: int
+    refused: tuple[str, ...]  # "path: why", one a file that could not be ingested
     new_chunks: int  # embedded on Ray in this run (what an earlier, cut run stored is skipped)
     seconds: float  # the whole run, Ray start included
     embed_seconds: float  # waiting for Ray's workers
@@ -105,7 +105,7 @@ class ArchiveReport:
 
     def describe(self) -> str:
         rate = self.new_chunks / self.embed_seconds if self.embed_seconds > 0 else 0.0
-        return (f"{self.files:,} files ({self.refused:,} refused), {self.new_chunks:,} new chunks "
+        return (f"{self.files:,} files ({len(self.refused):,} refused), {self.new_chunks:,} new chunks "
                 f"in {self.seconds:.1f} s; embedding on {self.workers} Ray worker(s) "
                 f"{rate:,.1f} chunks/s, {rate / self.workers:,.1f} per worker (Ray started in "
                 f"{self.ray_start_seconds:.1f} s)")
@@ -125,18 +125,20 @@ def reindex_from_folder(folder: Path, settings: Settings, plan: ReindexPlan, bat
     embedder = RayEmbedder(make_embedder(settings), lambda: make_embedder(settings), plan)
     service = NewsQA(settings, embedder=embedder)
     started = time.perf_counter()
-    files = refused = chunks = 0
+    files = chunks = 0
+    refused: list[str] = []
     try:
         for outcome in service.ingest_paths([folder], group_files=batch_files):
             files += 1
-            refused += outcome.error is not None
+            if outcome.error is not None:
+                refused.append(f"{outcome.path}: {outcome.error}")
             chunks += outcome.result.new_chunks if outcome.result else 0
             if progress and files % batch_files == 0:
                 progress(files, chunks, time.perf_counter() - started)
     finally:
         service.close()
         embedder.close()
-    return ArchiveReport(files, refused, chunks, time.perf_counter() - started, embedder.seconds,
+    return ArchiveReport(files, tuple(refused), chunks, time.perf_counter() - started, embedder.seconds,
                          embedder.ray_start_seconds, plan.workers)
 
 
@@ -173,6 +175,8 @@ def reindex_command(
             typer.echo(f"  {files:,} files, {chunks:,} new chunks stored ({seconds:.0f} s)")
 
         archive = reindex_from_folder(from_folder, Settings(), plan, batch_files, files_done)
+        for refused in archive.refused:
+            typer.echo(f"refused {refused}", err=True)
         typer.echo(f"ingested {from_folder}: {archive.describe()}")
         return
     store = _source_store(data_dir)
