@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,7 +19,7 @@ from api import docs, routes, routes_chat, routes_figures, web
 from api.errors import install_error_handlers
 from api.middleware import MAX_HEADER_BYTES, Bounds, GuardMiddleware, default_hosts
 from api.ratelimit import build_limiters
-from api.security import Access
+from api.security import Access, refuses_write
 from qa.conversation import Chat
 from qa.errors import ConfigError
 from qa.service import NewsQA
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None,
                   redoc_url=None, openapi_url=None,  # api/docs.py serves them, rate-limited
                   description="Questions over live-updating news, answered with verbatim quotes, "
                               "update timestamps and citation markers.")
-    app.add_middleware(GuardMiddleware, bounds=Bounds(hosts, settings.body_limit_bytes))
+    app.add_middleware(GuardMiddleware, bounds=Bounds(hosts, settings.body_limit_bytes),
+                       refuses_write=partial(refuses_write, access))
     if settings.cors_origins:  # outside the guard, so a browser can read its refusals too
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,9 +60,11 @@ def default_hosts(bind_host: str) -> tuple[str, ...]:
 
 
 class GuardMiddleware:
-    def __init__(self, app: ASGIApp, bounds: Bounds) -> None:
+    def __init__(self, app: ASGIApp, bounds: Bounds,
+                 refuses_write: Callable[[Scope], bool] = lambda scope: False) -> None:
         self.app = app
         self.bounds = bounds
+        self.refuses_write = refuses_write
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,6 +86,11 @@ class GuardMiddleware:
             if int(declared) > limit:
                 await _refuse(send, 413, _too_large(limit))
                 return
+        if self.refuses_write(scope):
+            # the route's key check will refuse it: let it say so (and spend the client's
+            # budget) without holding up to the body limit in memory for it first
+            await self.app(scope, _replay(b"", receive), send)
+            return
         body = await _read_body(receive, limit)
         if body is None:
             await _refuse(send, 413, _too_large(limit))

@@ -18,6 +18,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.types import Scope
 
 from qa.settings import Settings
 
@@ -128,6 +130,21 @@ def _check_key(access: Access, credentials: HTTPAuthorizationCredentials | None,
     if not access.knows(credentials.credentials):
         raise _unauthorized("the API key is not one this server knows; check the key sent in "
                             "'Authorization: Bearer KEY'")
+
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def refuses_write(access: Access, scope: Scope) -> bool:
+    """Whether require_write_key will refuse this request, judged from its head alone, so that
+    the guard need not read its body (api/middleware.py)."""
+    if scope["method"] not in WRITES or not scope["path"].startswith("/v1/articles"):
+        return False
+    request = Request(scope)
+    if access.keys:
+        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        return scheme.lower() != "bearer" or not token or not access.knows(token)
+    return not is_loopback(client_address(request)) or _forwarded_by(request, access) is not None
 
 
 def require_write_key(request: Request, credentials: Credentials) -> None:
