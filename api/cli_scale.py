@@ -99,7 +99,7 @@ class ArchiveReport:
     refused: tuple[str, ...]  # "path: why", one a file that could not be ingested
     new_chunks: int  # embedded on Ray in this run (what an earlier, cut run stored is skipped)
     seconds: float  # the whole run, Ray start included
-    embed_seconds: float  # waiting for Ray's workers
+    embed_seconds: float  # waiting for Ray's workers, their model loading excluded
     ray_start_seconds: float
     workers: int
 
@@ -107,8 +107,8 @@ class ArchiveReport:
         rate = self.new_chunks / self.embed_seconds if self.embed_seconds > 0 else 0.0
         return (f"{self.files:,} files ({len(self.refused):,} refused), {self.new_chunks:,} new chunks "
                 f"in {self.seconds:.1f} s; embedding on {self.workers} Ray worker(s) "
-                f"{rate:,.1f} chunks/s, {rate / self.workers:,.1f} per worker (Ray started in "
-                f"{self.ray_start_seconds:.1f} s)")
+                f"{rate:,.1f} chunks/s, {rate / self.workers:,.1f} per worker (Ray and the workers' "
+                f"models started in {self.ray_start_seconds:.1f} s)")
 
 
 ArchiveProgress = Callable[[int, int, float], None]  # (files done, new chunks, seconds)

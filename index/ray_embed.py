@@ -21,6 +21,10 @@ class EmbedActor:
     def __init__(self, factory: EmbedderFactory) -> None:
         self.embedder = factory()
 
+    def ready(self) -> int:
+        """Once the model is loaded: its dimension."""
+        return int(self.embedder.dim)
+
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.embedder.embed(texts), dtype=np.float32)
 
@@ -34,9 +38,9 @@ class RayEmbedder:
         self._factory = factory
         self._plan = plan
         self._actors: list[Any] = []
-        self.ray_start_seconds = 0.0
+        self.ray_start_seconds = 0.0  # Ray, and each worker loading the model
         self.embedded = 0  # texts embedded on Ray so far
-        self.seconds = 0.0  # spent waiting for them
+        self.seconds = 0.0  # spent waiting for them, model loading excluded
 
     @property
     def cache_name(self) -> str:
@@ -75,9 +79,12 @@ class RayEmbedder:
         if not self._actors:
             import ray
 
-            self.ray_start_seconds = start_ray(self._plan)
+            started = time.perf_counter()
+            start_ray(self._plan)
             actor = ray.remote(num_cpus=1, num_gpus=self._plan.gpus_per_worker)(EmbedActor)
             self._actors = [actor.remote(self._factory) for _ in range(self._plan.workers)]
+            ray.get([a.ready.remote() for a in self._actors])
+            self.ray_start_seconds = time.perf_counter() - started
         return self._actors
 
     def close(self) -> None:
