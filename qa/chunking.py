@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from qa.errors import InvalidArticle
 from qa.sentences import Span, split_sentences
 
 TokenCounter = Callable[[str], int]
@@ -112,6 +113,10 @@ def _fit(text: str, chunk: ChunkSpan, fits: FitsModel, count: TokenCounter) -> l
     """Halve a chunk (by sentences, then words) until each part fits the model."""
     if fits(text[chunk.start:chunk.end], chunk.heading):
         return [chunk]
+    if not fits("", chunk.heading):  # no piece could fit: halving would recurse without end
+        under = f" with the heading {chunk.heading!r}" if chunk.heading else ""
+        raise InvalidArticle(f"the title{under} alone is over the embedding model's token limit, "
+                             "so no text of the section fits beside it; shorten the title")
     inner = split_sentences(text[chunk.start:chunk.end])
     spans = [Span(chunk.start + s.start, chunk.start + s.end) for s in inner]
     if len(spans) <= 1:

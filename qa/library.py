@@ -209,7 +209,10 @@ class Library:
         def fits(text: str, heading: str | None) -> bool:
             return self.embedder.count_tokens(embed_text(article.title, heading, text)) <= limit
 
-        spans = chunk_section(section.text, self.chunk_tokens, fits)
+        try:
+            spans = chunk_section(section.text, self.chunk_tokens, fits)
+        except InvalidArticle as exc:
+            raise InvalidArticle(f"article {article.id!r}: {exc}") from exc
         return spans, [embed_text(article.title, s.heading, section.text[s.start:s.end])
                        for s in spans]
 

@@ -70,6 +70,10 @@ def _corpus() -> list[Case]:
         cases.append(("PUT", path, {}))
         cases.append(("POST", path, {"content": b"{}", "headers": {
             "Content-Type": "application/json", "Content-Length": "abc"}}))
+    # a title over the model's token limit leaves no room for text: chunking recursed until a
+    # RecursionError (a 500)
+    cases.append(("POST", "/v1/articles", _json({"title": " ".join(["harbour"] * 3000),
+                                                 "body": "The harbour wall was rebuilt."})))
     cases += [("GET", "/healthz", {"headers": {"Host": "attacker.example"}}),
               ("GET", "/v1/figures", {"params": {"q": "a" * 9000}}),
               ("GET", "/healthz", {"headers": {"X-Big": "a" * 17000}}),
