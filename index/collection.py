@@ -26,7 +26,7 @@ from index.engine import (
     SearchEngine,
     StoreStamp,
 )
-from index.errors import CollectionMismatch
+from index.errors import CollectionMismatch, DocumentRefused
 from index.keyword import KeywordIndex
 from index.milvus import MilvusTarget
 from index.modes import SEARCH_MODES, SearchMode
@@ -204,6 +204,11 @@ class Collection:
                     seen.add(doc.key)
             removed = sorted({i for p in batch.remove_prefixes
                               for i in self.store.ids_with_key_prefix(p)})
+            for doc in fresh:  # refused before the commit: no catch-up could ever send it
+                try:
+                    self.engine.check(doc.search_text if doc.search_text is not None else doc.text)
+                except ValueError as exc:
+                    raise DocumentRefused(f"document {doc.key!r} cannot be indexed: {exc}") from exc
             with self.store.transaction() as conn:
                 delete_docs(conn, removed)
                 added = insert_docs(conn, fresh)

@@ -178,6 +178,9 @@ class EmbeddedEngine:
 
     # -- writing ----------------------------------------------------------------------------
 
+    def check(self, text: str) -> None:
+        """Any text fits."""
+
     def upsert(self, docs: Sequence[IndexedDoc]) -> None:
         held = [d.id for d in docs if d.id in self._times]
         if held:  # FAISS would keep both copies of an id added twice

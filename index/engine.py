@@ -86,6 +86,12 @@ class SearchEngine(Protocol):
         """Every id the engine holds, ascending."""
         ...
 
+    def check(self, text: str) -> None:
+        """Raise ValueError if `upsert` could never take a document with this search text.
+        Called before the store commits: a committed document the engine refuses would make
+        every catch-up after it fail."""
+        ...
+
     def upsert(self, docs: Sequence[IndexedDoc]) -> None:
         """Add `docs`, replacing any already held under the same id (writing twice adds nothing)."""
         ...

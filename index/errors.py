@@ -26,3 +26,8 @@ class StoreUnavailable(IndexSetupError):
 
 class MigrationRefused(IndexSetupError):
     """A copy to another store was refused (the target holds data) or did not check out."""
+
+
+class DocumentRefused(ValueError):
+    """The search engine cannot hold a document as written (Milvus: its search text is over
+    the text field's size); nothing of the write was stored."""

@@ -175,13 +175,23 @@ class MilvusEngine:
                     for d, vector in zip(part, vectors, strict=True)]
             self._client.upsert(self.name, rows)
 
+    def check(self, text: str) -> None:
+        self._analysed(text)
+
     def _text(self, doc: IndexedDoc) -> str:
-        text = analysed(doc.text, self.analyzer)
-        if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise ValueError(f"document {doc.id} has {len(text.encode('utf-8')):,} bytes of search "
-                             f"terms, over Milvus's limit of {MAX_TEXT_BYTES:,}; use smaller chunks "
-                             "(NEWSQA_CHUNK_TOKENS)")
-        return text
+        try:
+            return self._analysed(doc.text)
+        except ValueError as exc:
+            raise ValueError(f"document {doc.id}: {exc}") from exc
+
+    def _analysed(self, text: str) -> str:
+        terms = analysed(text, self.analyzer)
+        size = len(terms.encode("utf-8"))
+        if size > MAX_TEXT_BYTES:
+            raise ValueError(f"its search text has {size:,} bytes of search terms, over Milvus's "
+                             f"limit of {MAX_TEXT_BYTES:,}; use smaller chunks (NEWSQA_CHUNK_TOKENS)"
+                             " or a shorter title")
+        return terms
 
     def delete(self, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), _BATCH):

@@ -19,6 +19,7 @@ import numpy as np
 
 from index.collection import Batch, Collection
 from index.embed import Embedder
+from index.errors import DocumentRefused
 from index.store import NewDoc
 from qa.chunking import ChunkSpan, chunk_section
 from qa.errors import ArticleNotFound, InvalidArticle
@@ -362,7 +363,10 @@ class Library:
         record = self._record_for(article, previous, changed)
         if previous is None or record.to_row() != previous.to_row():
             batch.put_record(ARTICLES, article.id, record.to_row())
-        result = self.collection.write(batch)
+        try:
+            result = self.collection.write(batch)
+        except DocumentRefused as exc:  # nothing was stored
+            raise InvalidArticle(f"article {article.id!r} cannot be indexed: {exc.__cause__}") from exc
         self._articles[article.id] = record
         self._folded[id_fold(article.id)] = article.id
         self._figures.put_records(article.id, figures)
