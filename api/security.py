@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -84,11 +85,22 @@ def client_address(request: Request) -> str:
     access = _access(request)
     if not access.proxies or not access.trusted(peer):
         return peer
-    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    hops = [_without_port(h.strip())
+            for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
     for hop in reversed([h for h in hops if h]):
         if not access.trusted(hop):
-            return hop if _is_ip(hop) else peer
+            # a hop that is no address ("unknown") is some other machine, never the proxy's own
+            return hop if _is_ip(hop) else f"unreadable forwarded address {hop[:60]!r}"
     return peer
+
+
+def _without_port(hop: str) -> str:
+    """'203.0.113.9:41234' and '[2001:db8::5]:443', as some proxies write them, as addresses."""
+    bracketed = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::\d+)?", hop)
+    if bracketed:
+        return bracketed[1]
+    with_port = re.fullmatch(r"(\d{1,3}(?:\.\d{1,3}){3}):\d+", hop)
+    return with_port[1] if with_port else hop
 
 
 def _is_ip(value: str) -> bool:
@@ -105,10 +117,12 @@ PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 def _forwarded_by(request: Request, access: Access) -> str | None:
     """The proxy header an untrusted peer sent, if any: behind a reverse proxy on this machine,
     every request comes from loopback, and only such a header says it came from elsewhere. (From
-    a trusted proxy the header was already read by client_address.)"""
+    a trusted proxy, X-Forwarded-For was already read by client_address.)"""
     peer = request.client.host if request.client else ""
-    if access.trusted(peer):
+    if access.trusted(peer) and "x-forwarded-for" in request.headers:
         return None
+    # a trusted proxy that says whom it forwarded for only in Forwarded or X-Real-IP still
+    # forwarded another machine's request
     return next((name for name in PROXY_HEADERS if name.lower() in request.headers), None)
 
 

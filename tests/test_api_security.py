@@ -349,6 +349,30 @@ def test_addresses_of_one_ipv6_network_share_a_budget(demo: NewsQA) -> None:
     assert again == [200, 429]  # the mapped address spent the same budget's second token
 
 
+def test_with_no_key_a_write_a_trusted_local_proxy_forwarded_is_refused(demo: NewsQA) -> None:
+    """A reverse proxy on this machine, listed as trusted, that writes the client with its port,
+    as 'unknown', or only in X-Real-IP / Forwarded: the write was taken as this machine's."""
+    sent = [{"X-Forwarded-For": "203.0.113.9:41234"}, {"X-Forwarded-For": "[2001:db8::5]:443"},
+            {"X-Forwarded-For": "unknown"}, {"X-Real-IP": "203.0.113.9"},
+            {"Forwarded": "for=203.0.113.9"}, {"X-Forwarded-For": "203.0.113.9"}]
+    with make(demo, trusted_proxies=["127.0.0.1"]) as c:
+        forwarded = [c.post("/v1/articles", json={**ARTICLE, "title": "HACKED TITLE"},
+                            headers=headers).status_code for headers in sent]
+        local = c.post("/v1/articles", json=ARTICLE, headers={"X-Forwarded-For": "127.0.0.1"})
+        title = c.get("/v1/articles/dam-repair").json()["title"]
+    assert forwarded == [403] * len(sent)
+    assert local.status_code == 201 and title == "Dam repair"
+
+
+def test_a_trusted_proxy_that_writes_ports_limits_each_client(demo: NewsQA) -> None:
+    with make(demo, client=("10.0.0.5", 1234), trusted_proxies=["10.0.0.0/8"],
+              rate_limits={"ask": 1}) as c:
+        statuses = [c.post("/v1/ask", json={"question": "Who won?"},
+                           headers={"X-Forwarded-For": hop}).status_code
+                    for hop in ("198.51.100.7:1000", "198.51.100.7:2000", "198.51.100.8:1000")]
+    assert statuses == [200, 429, 200]  # one client, whatever its port; before, all shared one
+
+
 def test_a_forwarded_loopback_address_does_not_open_writes(demo: NewsQA) -> None:
     with make(demo, client=REMOTE) as c:
         response = c.post("/v1/articles", json=ARTICLE, headers={"X-Forwarded-For": "127.0.0.1"})
