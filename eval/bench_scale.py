@@ -256,9 +256,30 @@ def _run_worker(args: argparse.Namespace, *extra: str, timed: bool = False) -> d
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Every size in turn (`--phase all`), or only the corpora and their indexes (`build`:
+    kept for a later `measure`), or only the measurements of corpora built before."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_path = args.out / "results.json"
+    if args.phase == "measure":
+        if not results_path.exists():
+            raise SystemExit(f"no built corpora in {args.out}: run --phase build first")
+        results = json.loads(results_path.read_text())
+        for size, row in results["sizes"].items():
+            _measure(args, args.out / f"corpus-{size}", row)
+            results_path.write_text(json.dumps(results, indent=2))
+    else:
+        results = _build_all(args, results_path)
+    from eval.scale_report import plot, table
+
+    if args.phase != "build":
+        print(table(results))
+        plot(results, args.out)
+    return results
+
+
+def _build_all(args: argparse.Namespace, results_path: Path) -> dict[str, Any]:
     from eval.scale_corpus import CacheFirstEmbedder, read_base, write_corpus
 
-    args.out.mkdir(parents=True, exist_ok=True)
     base_info = build_base(args)
     model = _model("model", "fp32")
     lookup = CacheFirstEmbedder(model, args.cache_dir / "embeddings.sqlite3")
@@ -283,18 +304,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         generate = round(time.perf_counter() - started, 1)
         print(f"{size:,}: wrote {chunks:,} chunks in {generate} s; building", flush=True)
         row = {"generate_s": generate, **_run_worker(args, "build", str(directory))}
-        print(f"{size:,}: built a {row['index']} index in {row['build_s']} s; measuring", flush=True)
-        row.update(_run_worker(args, "measure", str(directory), timed=True))
-        row.update(_run_worker(args, "recall", str(directory)))
+        print(f"{size:,}: built a {row['index']} index in {row['build_s']} s", flush=True)
         results["sizes"][str(size)] = row
-        (args.out / "results.json").write_text(json.dumps(results, indent=2))
-        if not args.keep:
-            shutil.rmtree(directory, ignore_errors=True)
-    from eval.scale_report import plot, table
-
-    print(table(results))
-    plot(results, args.out)
+        if args.phase == "all":
+            _measure(args, directory, row)
+            if not args.keep:
+                shutil.rmtree(directory, ignore_errors=True)
+        results_path.write_text(json.dumps(results, indent=2))
     return results
+
+
+def _measure(args: argparse.Namespace, directory: Path, row: dict[str, Any]) -> None:
+    print(f"{row['chunks']:,}: measuring", flush=True)
+    row.update(_run_worker(args, "measure", str(directory), timed=True))
+    row.update(_run_worker(args, "recall", str(directory)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -318,6 +341,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="a lock file the latency measurement takes (flock), so that it never "
                              "shares the machine with another heavy job; corpus writing and "
                              "index builds run without it")
+    parser.add_argument("--phase", choices=("all", "build", "measure"), default="all",
+                        help="build: write the corpora and build their indexes, and keep them; "
+                             "measure: measure the corpora a build phase left in --out (e.g. "
+                             "under one lock, after building them at low priority)")
     parser.add_argument("--keep", action="store_true", help="keep the corpora's data directories")
     parser.add_argument("--worker", nargs=2, metavar=("JOB", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
