@@ -212,6 +212,8 @@ class Store:
             if term_stats.is_current(conn):
                 return
         with self.transaction() as conn:
+            if conn.dialect.name == "postgresql":  # another process counting: wait, then see
+                conn.exec_driver_sql("LOCK TABLE term_df IN SHARE ROW EXCLUSIVE MODE")
             if not term_stats.is_current(conn):
                 term_stats.rebuild(conn)
 

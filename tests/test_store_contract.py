@@ -310,3 +310,62 @@ def test_a_store_written_before_term_statistics_is_counted_when_it_opens(store_u
     assert again.term_stats(["crane"]).idf("crane") == pytest.approx(_reference_idf(texts, "crane"))
     assert again.term_stats(["crane"]).docs == 3
     again.close()
+
+
+
+@pytest.mark.timeout(120)
+def test_two_processes_opening_an_uncounted_store_at_once_both_start(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two API replicas started together on a PostgreSQL store from before the counts were kept:
+    both counted it, and the second's inserts collided with the first's (a unique violation: it
+    could not start). The first holds its count open until the second is waiting on a lock."""
+    import threading
+    import time
+
+    from sqlalchemy import Connection, create_engine, delete, text
+
+    from index import term_stats
+    from index.schema import state, term_df
+
+    store = Store(postgres_url)
+    texts = ["Harbour crane collapse", "Crane inspection ordered", "Council budget"]
+    with store.transaction() as conn:
+        insert_docs(conn, [_doc(f"a|{i}", t) for i, t in enumerate(texts)])
+    with store.engine.begin() as conn:
+        conn.execute(delete(term_df))
+        conn.execute(delete(state).where(state.c.key == term_stats.STAMP))
+    store.close()
+
+    rebuild = term_stats.rebuild
+    results: list[Store | BaseException] = []
+    second = threading.Thread(target=lambda: results.append(_open_or_error(postgres_url)))
+
+    def first_rebuild(conn: Connection, batch: int = 2048) -> None:
+        rebuild(conn, batch)
+        if second.ident is not None:  # the second replica's own count, if it makes one
+            return
+        second.start()
+        waiting = "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+        deadline = time.monotonic() + 60
+        watcher = create_engine(postgres_url)  # not a Store: opening one would count too
+        with watcher.connect() as watch:
+            while watch.execute(text(waiting)).scalar() == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+                watch.rollback()
+        watcher.dispose()
+
+    monkeypatch.setattr(term_stats, "rebuild", first_rebuild)
+    first = Store(postgres_url)
+    second.join(timeout=60)
+    assert len(results) == 1 and isinstance(results[0], Store), results
+    for opened in (first, results[0]):
+        stats = opened.term_stats(["crane"])
+        assert stats.docs == 3 and stats.df == {"crane": 2}
+        opened.close()
+
+
+def _open_or_error(url: str) -> Store | BaseException:
+    try:
+        return Store(url)
+    except Exception as exc:  # noqa: BLE001 - the test reports it
+        return exc
