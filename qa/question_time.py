@@ -133,7 +133,8 @@ def needs_story(phrases: list[TimePhrase]) -> bool:
 
 _COVERAGE_WORDS = re.compile(
     r"\b(?:report(?:s|ed|ing)?|sa(?:y|ys|id)|stated?|publish(?:ed)?|cover(?:age|ed)|updates?|updated"
-    r"|wrote|written|news|article|story|page|chang(?:e|es|ed)|new|revis(?:e|ed|ion|ions))\b",
+    r"|wrote|written|news|article|story|page|chang(?:e|es|ed)|new(?!\s+(?-i:[A-Z]))"  # not "New York"
+    r"|revis(?:e|ed|ion|ions))\b",
     re.IGNORECASE)
 
 

@@ -156,6 +156,9 @@ def test_no_time_where_none_is_written(question: str) -> None:
     ("How many minutes passed during the insurrection on January 6, 2021?", False),
     ("Actor Matthew Perry's memoir was released on Nov. 1. Which sitcom is he known for?", False),
     ("The park has been closed since June 13. Why was it closed?", False),
+    ("How many people lost power in the New York blackout on August 14, 2003?", False),
+    ("Which team won the New Zealand final on March 3?", False),
+    ("What is new on October 8?", True),
 ])
 def test_a_day_bounds_the_coverage_only_when_the_question_asks_about_it(
         question: str, bounds: bool) -> None:
