@@ -58,16 +58,21 @@ class ChatResponse(AskResponse):
     conversation_id: str = Field(..., description="Send it back with the next question.")
     query: str = Field(..., description="The question as searched: a follow-up carries, in "
                                         "brackets, the words it borrowed from earlier turns.")
+    follows_up: str | None = Field(None, description=(
+        "The earlier question this one was read with, when it was taken as a follow-up (it "
+        "leans on the last turn: a pronoun, an ellipsis, no subject of its own); else null."))
 
     @classmethod
     def of_reply(cls, reply: ChatReply) -> ChatResponse:
         return cls(**AskResponse.of(reply.timed).model_dump(),
-                   conversation_id=reply.conversation_id, query=reply.query)
+                   conversation_id=reply.conversation_id, query=reply.query,
+                   follows_up=reply.follows_up)
 
 
 class MetaEvent(BaseModel):
     conversation_id: str
     query: str
+    follows_up: str | None = None
 
 
 class TokenEvent(BaseModel):

@@ -30,7 +30,9 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
 STREAM_DOC = """
 Answers the last user message of a conversation. A follow-up ("How much is it worth?") is
 resolved from the earlier turns: the search carries the previous question's words and the names
-in the passages it cited (`query` shows what was searched). Only the last 6 turns count, and the
+in the passages it cited (`query` shows what was searched; `follows_up` is the earlier question
+it was read with). A question with a subject of its own (a name the last turn never mentioned)
+is answered as asked. Only the last 6 turns count, and the
 server remembers at most 6 turns (8,000 characters) of each of its 1,000 most recent
 conversations, for an hour.
 
@@ -39,7 +41,7 @@ conversations, for an hour.
 
 | event | data | sent |
 |---|---|---|
-| `meta` | `{conversation_id, query}` | first |
+| `meta` | `{conversation_id, query, follows_up}` | first |
 | `token` | `{text}`: the next piece of the answer | in order; a marker `[1]` may span pieces |
 | `citation` | a `CitationOut`, as in `/v1/ask` | right after its marker first appears |
 | `done` | a `ChatResponse`: answer, citations, abstained, took_ms, conversation_id | last |
@@ -52,7 +54,8 @@ too many requests) come back as JSON `{"detail": ...}` with a 4xx status.
 
 STREAM_EXAMPLE = (
     'event: meta\r\ndata: {"conversation_id": "5f0c...", "query": "How much is it worth? '
-    '(firm won Quay Street Bridge contract Northwind Engineering)"}\r\n\r\n'
+    '(firm won Quay Street Bridge contract Northwind Engineering)", "follows_up": "Which firm won '
+    'the Quay Street Bridge contract?"}\r\n\r\n'
     'event: token\r\ndata: {"text": "The contract is "}\r\n\r\n'
     'event: token\r\ndata: {"text": "worth $452 million, "}\r\n\r\n'
     "...\r\n\r\n"
@@ -95,21 +98,21 @@ async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
                                    headers=STREAM_HEADERS, ping=15)
     timed = await run_in_threadpool(chat.answer, plan)
     chat.record(plan, timed)
-    return JSONResponse(ChatResponse.of_reply(
-        ChatReply(plan.conversation_id, plan.query, timed)).model_dump(mode="json"))
+    return JSONResponse(ChatResponse.of_reply(ChatReply.of(plan, timed)).model_dump(mode="json"))
 
 
 async def chat_stream(request: Request, chat: Chat, plan: ChatPlan,
                       pause_s: float) -> AsyncIterator[ServerSentEvent]:
     """meta, then the answer's tokens and citations as it is written out, then done (or error).
     Stops as soon as the client has gone."""
-    yield sse("meta", MetaEvent(conversation_id=plan.conversation_id, query=plan.query))
+    yield sse("meta", MetaEvent(conversation_id=plan.conversation_id, query=plan.query,
+                                follows_up=plan.follows_up))
     try:
         timed = await run_in_threadpool(chat.answer, plan)
     except Exception as exc:  # the stream has begun: the failure is its last event
         yield sse("error", stream_error(exc, plan.query))
         return
-    response = ChatResponse.of_reply(ChatReply(plan.conversation_id, plan.query, timed))
+    response = ChatResponse.of_reply(ChatReply.of(plan, timed))
     for name, payload in answer_events(response):
         if await request.is_disconnected():
             log.info("chat client left; stopped streaming conversation %s", plan.conversation_id)

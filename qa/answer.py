@@ -1,17 +1,24 @@
 """Composing an extractive answer: 1-3 sentences from the best passages, each with its marker.
 
 No language model: sentences are scored by how much of the question's (idf-weighted) terms
-they hold, nudged by the rank of their passage. When the best evidence is weak on both the
-keyword and the embedding side, the answer abstains.
+they hold, plus their passage's cosine to the question, nudged by the passage's rank and by
+whether the sentence holds the kind of thing asked for (a number for "how many"). The best
+sentence leads; a second or third stays only when it answers the same question with terms
+the sentences before it lack (it must hold a real share of the question on its own, and add
+a real share of it). When the calibrated confidence (qa/abstention.py) is low, the answer
+abstains.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.text import analyze
+from qa.abstention import DEFAULT_ABSTENTION, Abstention, Evidence, coverage, rankings_agree
+from qa.answer_kind import expected_kind, holds_kind
 from qa.models import Answer, Citation, Passage
 from qa.sentences import split_sentences
 
@@ -38,12 +45,17 @@ def display_sentence(quote: str) -> str:
 @dataclass(frozen=True)
 class AnswerSettings:
     max_sentences: int = 3
-    min_overlap: float = 0.34     # share of the question's weighted terms a sentence must hold
-    min_dense: float = 0.45       # ...unless the best passage is this similar to the question
-    keep_ratio: float = 0.75      # further sentences need this share of the best one's score
+    keep_ratio: float = 0.75      # further sentences need this share of the best one's score...
+    min_overlap: float = 0.34     # ...hold this share of the question's weighted terms...
+    min_new: float = 0.2          # ...and add this share that the sentences before lack
     rank_weight: float = 0.15
     dense_weight: float = 1.0     # weight of the passage's cosine to the question
+    kind_weight: float = 0.25     # bonus for holding the kind of thing asked for
+    about_weight: float = 0.1     # bonus for naming what a follow-up's pronoun points to
+    repeat_penalty: float = 0.5   # a follow-up's answer is new: what the last answer said loses
     max_passages: int = 5         # sentences come from the best passages only
+    min_confidence: float = 0.5   # abstain below this (qa/abstention.py)
+    abstention: Abstention = DEFAULT_ABSTENTION
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,28 @@ class _Candidate:
     score: float
 
 
+TermWeights = dict[str, float]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up leans on: the names its pronoun points to (sentences come from passages
+    that name them, when some do), the sentences the last answer already said (a follow-up
+    asks for something new), and the query it was searched with (whose words the evidence is
+    judged by)."""
+
+    names: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()
+    searched: str = ""
+
+
+def question_weights(question: str, idf: Callable[[str], float], n_docs: int) -> TermWeights:
+    """The question's terms with their idf; a term no document holds weighs as much as the
+    rarest possible term, since the coverage saying nothing of it is the point."""
+    unseen = math.log1p((n_docs + 0.5) / 0.5) if n_docs else 1.0
+    return {t: idf(t) or unseen for t in analyze(question)}
+
+
 def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Trim a sentence cut off mid-citation ("...yearly[") to end on its last word."""
     while end > start and (text[end - 1] in "[(" or text[end - 1].isspace()):
@@ -64,9 +98,25 @@ def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _candidates(question_terms: dict[str, float], passages: list[Passage],
-                dense_weight: float) -> list[_Candidate]:
-    total = sum(question_terms.values()) or 1.0
+def _name_terms(names: tuple[str, ...]) -> TermWeights:
+    return {t: 1.0 for name in names for t in analyze(name)}
+
+
+def about(passages: list[Passage], names: tuple[str, ...]) -> list[Passage]:
+    """The passages (title included) that name one of `names`; all of them when none does.
+    "How much was their contract worth?" is about the firm the last answer named."""
+    terms = _name_terms(names).keys()
+    if not terms:
+        return passages
+    named = [p for p in passages if terms & set(analyze(f"{p.chunk.title}\n{p.chunk.text}"))]
+    return named or passages
+
+
+def _candidates(question: str, weights: TermWeights, passages: list[Passage],
+                settings: AnswerSettings, follow_up: FollowUp) -> list[_Candidate]:
+    kind = expected_kind(question)
+    name_weights = _name_terms(follow_up.names)
+    said = {display_sentence(q) for q in follow_up.said}
     out = []
     for rank, passage in enumerate(passages):
         text = passage.chunk.text
@@ -77,8 +127,12 @@ def _candidates(question_terms: dict[str, float], passages: list[Passage],
             terms = frozenset(analyze(text[start:end]))
             if not terms:
                 continue
-            overlap = sum(w for t, w in question_terms.items() if t in terms) / total
-            score = overlap + rank_bonus(rank) + dense_weight * (passage.dense_score or 0.0)
+            overlap = coverage(weights, terms)
+            score = (overlap + rank_bonus(rank, settings.rank_weight)
+                     + settings.dense_weight * (passage.dense_score or 0.0)
+                     + settings.kind_weight * holds_kind(text[start:end], kind, question)
+                     + settings.about_weight * coverage(name_weights, terms)
+                     - settings.repeat_penalty * (display_sentence(text[start:end]) in said))
             out.append(_Candidate(passage, rank, start, end, terms, overlap, score))
     return sorted(out, key=lambda c: (-c.score, c.rank, c.start))
 
@@ -87,40 +141,58 @@ def rank_bonus(rank: int, weight: float = AnswerSettings.rank_weight) -> float:
     return weight / (1 + rank)
 
 
-def _pick(candidates: list[_Candidate], settings: AnswerSettings) -> list[_Candidate]:
+def _pick(candidates: list[_Candidate], weights: TermWeights,
+          settings: AnswerSettings) -> list[_Candidate]:
+    """The best sentence, then those that earn their place: each answers the same question
+    (a real share of its terms, a score near the best) with terms the ones before it lack."""
     best = candidates[0]
     chosen = [best]
     covered = set(best.terms)
     for cand in candidates[1:]:
         if len(chosen) == settings.max_sentences or cand.score < settings.keep_ratio * best.score:
             break
-        duplicate = any(len(cand.terms & c.terms) / len(cand.terms | c.terms) > 0.5 for c in chosen)
-        if duplicate or not (cand.terms - covered):
+        new = coverage(weights, (cand.terms - covered) & weights.keys())
+        if cand.overlap < settings.min_overlap or new < settings.min_new:
             continue
         chosen.append(cand)
         covered |= cand.terms
     return chosen
 
 
-def is_answerable(candidates: list[_Candidate], passages: list[Passage],
-                  settings: AnswerSettings) -> bool:
-    if not candidates:
-        return False
-    best_dense = max((p.dense_score for p in passages if p.dense_score is not None), default=0.0)
-    return candidates[0].overlap >= settings.min_overlap or best_dense >= settings.min_dense
+def evidence_of(candidates: list[_Candidate], passages: list[Passage],
+                weights: TermWeights) -> Evidence:
+    """The abstention signals (qa/abstention.py) of an answer from `passages`."""
+    cosines = [p.dense_score for p in passages if p.dense_score is not None]
+    seen: set[str] = set()
+    for passage in passages:
+        seen.update(analyze(f"{passage.chunk.title}\n{passage.chunk.text}"))
+    return Evidence(best_dense=max(cosines) if cosines else None,
+                    sentence_coverage=coverage(weights, candidates[0].terms) if candidates else 0.0,
+                    evidence_coverage=coverage(weights, seen),
+                    agreement=rankings_agree(passages))
 
 
 def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], float],
-                   settings: AnswerSettings | None = None) -> Answer:
-    """An extractive, cited answer to `question` from `passages` (best first), or an abstention."""
+                   settings: AnswerSettings | None = None, n_docs: int = 0,
+                   follow_up: FollowUp | None = None) -> Answer:
+    """An extractive, cited answer to `question` from `passages` (best first), or an abstention.
+
+    `idf` weighs the question's terms; `n_docs` (the number of indexed passages) sets the
+    weight of a term that no passage holds; `follow_up` is what a follow-up leans on."""
     settings = settings or AnswerSettings()
-    question_terms = {t: max(idf(t), 0.1) for t in analyze(question)}
-    candidates = _candidates(question_terms, passages[:settings.max_passages],
-                             settings.dense_weight)
-    if not is_answerable(candidates, passages[:settings.max_passages], settings):
-        return Answer(ABSTAIN_TEXT, abstained=True, passages=tuple(passages))
+    follow_up = follow_up or FollowUp()
+    weights = question_weights(question, idf, n_docs)
+    top = passages[:settings.max_passages]
+    candidates = _candidates(question, weights, about(top, follow_up.names), settings, follow_up)
+    judged_by = (question_weights(f"{question} {follow_up.searched}", idf, n_docs)
+                 if follow_up.searched else weights)
+    evidence = evidence_of(candidates, top, judged_by)
+    confidence = settings.abstention.confidence(evidence) if candidates else 0.0
+    if confidence < settings.min_confidence:
+        return Answer(ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
+                      confidence=confidence, evidence=evidence)
     parts, citations = [], []
-    for marker, cand in enumerate(_pick(candidates, settings), start=1):
+    for marker, cand in enumerate(_pick(candidates, weights, settings), start=1):
         chunk = cand.passage.chunk
         quote = chunk.text[cand.start:cand.end]
         citations.append(Citation(
@@ -130,4 +202,4 @@ def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], 
             end=chunk.start + cand.end))
         parts.append(f"{display_sentence(quote)} [{marker}]")
     return Answer(" ".join(parts), abstained=False, citations=tuple(citations),
-                  passages=tuple(passages))
+                  passages=tuple(passages), confidence=confidence, evidence=evidence)

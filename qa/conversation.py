@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.errors import InvalidConversation
-from qa.followup import Turn, focus, resolve
+from qa.followup import Turn, focus, leaning_on, resolve
 from qa.service import NewsQA, TimedAnswer
 from qa.textcheck import surrogate_problem
 
 Role = Literal["user", "assistant"]
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_MARKERS = re.compile(r"\s*\[\d+\]")
+_MARKERS = re.compile(r"\s*\[\d+\]\s*")
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,14 @@ class ChatLimits:
 
 @dataclass(frozen=True)
 class ChatPlan:
-    """A turn ready to answer: the question, the query it resolved to, the turns before it."""
+    """A turn ready to answer: the question, the query it resolved to, the turns before it,
+    and the earlier question it was read with when it is a follow-up (else None)."""
 
     conversation_id: str
     question: str
     query: str
     history: tuple[Turn, ...]
+    follows_up: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class ChatReply:
     conversation_id: str
     query: str
     timed: TimedAnswer
+    follows_up: str | None = None
+
+    @classmethod
+    def of(cls, plan: ChatPlan, timed: TimedAnswer) -> ChatReply:
+        return cls(plan.conversation_id, plan.query, timed, plan.follows_up)
 
 
 def turn_size(turn: Turn) -> int:
@@ -158,8 +165,8 @@ def turns_from_messages(messages: Sequence[Message], resolver: Resolver = resolv
         reply = messages[i + 1] if i + 1 < len(messages) else None
         answer = reply.content if reply is not None and reply.role == "assistant" else ""
         query = resolver(message.content, turns)
-        quote = _MARKERS.sub("", answer).strip()
-        turns.append(Turn(message.content.strip(), query, answer, (quote,) if quote else ()))
+        quotes = tuple(q.strip() for q in _MARKERS.split(answer) if q.strip())
+        turns.append(Turn(message.content.strip(), query, answer, quotes))
     return turns
 
 
@@ -197,12 +204,16 @@ class Chat:
         history = self.store.get(cid) or tuple(
             turns_from_messages(messages[:-1], self.resolve)[-limit:])
         query = self.resolve(question, history)
-        return ChatPlan(cid, question, query, history)
+        follows_up = history[-1].question if query != question else None
+        return ChatPlan(cid, question, query, history, follows_up)
 
     def answer(self, plan: ChatPlan) -> TimedAnswer:
         """Search with the resolved query; choose the answer's sentences by the question's own
         words, and the previous question's too when it leaves them out."""
-        return self.newsqa.ask_followup(self.focus(plan.question, plan.history), plan.query)
+        leans = plan.query != plan.question
+        return self.newsqa.ask_followup(
+            self.focus(plan.question, plan.history), plan.query,
+            leaning_on(plan.question, plan.history, plan.query) if leans else None)
 
     def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
         quotes = tuple(c.quote for c in timed.answer.citations)
@@ -213,7 +224,7 @@ class Chat:
         plan = self.plan(messages, conversation_id)
         timed = self.answer(plan)
         self.record(plan, timed)
-        return ChatReply(plan.conversation_id, plan.query, timed)
+        return ChatReply.of(plan, timed)
 
 
 __all__ = ["Chat", "ChatLimits", "ChatPlan", "ChatReply", "ConversationStore", "Message", "Turn"]

@@ -1,14 +1,25 @@
 """Resolving a follow-up question from the turns before it, without a language model.
 
-"How much is it worth?" says nothing about which contract. When a question looks like a
-follow-up (a pronoun, a leading "and"/"what about", or almost no content words of its own),
-the search query keeps the question's own words first and adds, in brackets, the content words
-of the previous query and the names in the sentences the previous answer cited:
+"How much is it worth?" says nothing about which contract. A question is a follow-up only when
+it leans on the last turn:
+
+- an ellipsis: it leads with "and"/"what about" ("And in the fire?") or has no content words
+  of its own ("When?");
+- a pronoun ("it", "their", "that") and no subject of its own;
+- almost no words of its own (two content words at most) and no subject of its own.
+
+Its own subject is a name the last turn never mentioned ("Storm Elena" after a question about
+a boil-water advisory): such a question is new, whatever pronouns it has ("How strong were
+Storm Elena's winds when it came ashore?"). A follow-up's search query keeps its own words
+first and adds, in brackets, the content words of the previous query and the names in the
+sentences the previous answer cited:
 
     "How much is it worth? (firm won Quay Street Bridge contract Harbor City Northwind Engineering)"
 
-The answer's sentences are still chosen by the question's own words (`focus`), so borrowed
-words steer the search to the right story without dragging the old answer back.
+The answer's sentences are still chosen by the question's own words (`focus`), from passages
+about the names it borrowed (`referents`), so borrowed words steer the search to the right
+story without dragging the old answer back. The bracket is the search's, not the reader's: the
+widget shows which earlier question a follow-up was read with, never the borrowed words.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.text import STOPWORDS
+from qa.answer import FollowUp
 
 MAX_CONTEXT_WORDS = 8
 MAX_NAMES = 4
@@ -40,6 +52,9 @@ _WORD = re.compile(r"[^\W_][\w'’$.,-]*[^\W_]|[^\W_]", re.UNICODE)
 _NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’-]*)*")
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)[\"“‘(]*$")
+# How a question says what it asks for ("Who", "How many"): an ellipsis keeps the last one's.
+_WH_LEAD = re.compile(r"^\s*(?:who|whom|whose|when|where|why|(?:what|which|how)(?:\s+\w+)?)\b",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -70,15 +85,35 @@ def content_words(text: str) -> list[str]:
     return out
 
 
-def is_followup(question: str) -> bool:
-    """True when `question` leans on earlier turns: a pronoun, a leading "and"/"what about",
-    or at most two content words of its own."""
+def is_followup(question: str, previous: Turn | None = None) -> bool:
+    """True when `question` leans on the last turn: an ellipsis, or a pronoun or almost no
+    words of its own, without a subject of its own (a name `previous` never mentioned)."""
     lowered = question.strip().lower()
-    if lowered.startswith(_LEADS):
+    own = content_words(question)
+    if lowered.startswith(_LEADS) or not own:
         return True
+    if previous is not None and new_names(question, previous):
+        return False
     if any(w.lower() in _ANAPHORA for w in words(question)):
         return True
-    return len(content_words(question)) <= 2
+    return len(own) <= 2
+
+
+def _mentioned(previous: Turn) -> str:
+    return " ".join((previous.question, previous.query, previous.answer, *previous.quotes)).lower()
+
+
+def new_names(question: str, previous: Turn) -> list[str]:
+    """Names in `question` (not its first word) that the previous turn never mentioned."""
+    said = _mentioned(previous)
+    out = []
+    for match in _NAME.finditer(question):
+        if _SENTENCE_START.search(question[:match.start()]):
+            continue
+        name = re.sub(r"['’]s$", "", match.group(0))
+        if name.lower() not in said and name.lower() not in _NOT_NAMES:
+            out.append(name)
+    return out
 
 
 def names_in(text: str) -> list[str]:
@@ -149,7 +184,7 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     """The search query for `question` given the earlier turns (oldest first): the question
     itself when it stands alone, else the question followed by what it borrows."""
     text = question.strip()
-    if not history or not is_followup(text):
+    if not history or not is_followup(text, history[-1]):
         return text
     borrowed = borrowed_words(text, history[-1]) + borrowed_names(text, history[-1])
     if not borrowed:
@@ -162,10 +197,26 @@ def focus(question: str, history: Sequence[Turn]) -> str:
     out. "And in the fire?" borrows the previous question's words; a question with no words of
     its own ("Who said that?", "When?") also borrows those of the sentence last cited first."""
     text = question.strip()
-    if not history or not is_elliptical(text):
+    if not history or not is_followup(text, history[-1]) or not is_elliptical(text):
         return text
     previous = history[-1]
     extra = borrowed_words(text, previous)
+    lead = _WH_LEAD.match(previous.question)
+    if lead and not _WH.search(_without_lead(text)):  # "And in the fire?" asks what it asked
+        extra.append(lead.group(0).strip())
     if not content_words(text) and previous.quotes:
         extra += [w for w in content_words(previous.quotes[0]) if w not in extra]
     return " ".join([text, *extra])
+
+
+def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp | None:
+    """What `question` (searched as `query`) leans on, or None when it stands alone: the names
+    its pronoun points to, and the sentences the last answer said, which a follow-up with words
+    of its own ("Why did the number rise?") does not want again (one with none, "Who said
+    that?", is about them)."""
+    text = question.strip()
+    if not history or not is_followup(text, history[-1]):
+        return None
+    previous = history[-1]
+    said = previous.quotes if content_words(text) else ()
+    return FollowUp(tuple(borrowed_names(text, previous)), tuple(said), query)

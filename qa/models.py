@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from qa.abstention import Evidence
+
 SectionKind = Literal["body", "update"]
 
 
@@ -127,3 +129,7 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     passages: tuple[Passage, ...] = field(default_factory=tuple)
+    # how sure the answer layer is that the evidence answers the question (qa/abstention.py);
+    # None for answers not composed from passages (the figure timeline's)
+    confidence: float | None = None
+    evidence: Evidence | None = None

@@ -15,7 +15,7 @@ import numpy as np
 from index.collection import Collection, FusionSettings
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from index.modes import SEARCH_MODES, SearchMode
-from qa.answer import AnswerSettings, compose_answer
+from qa.answer import AnswerSettings, FollowUp, compose_answer
 from qa.citations import quote_is_verbatim, verified
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.figures.changes import ArticleChanges
@@ -266,19 +266,23 @@ class NewsQA:
         started = time.perf_counter()
         return self._timed(self.check_question(question), None, top_k, mode, as_of, since, started)
 
-    def ask_followup(self, question: str, search_for: str) -> TimedAnswer:
+    def ask_followup(self, question: str, search_for: str,
+                     follow_up: FollowUp | None = None) -> TimedAnswer:
         """Answer a follow-up a conversation resolved: `question` was built from one already
         checked (with words borrowed from the turns before it, so it is not held to the length
-        limit a reader's own question is), and `search_for` is what to retrieve with."""
+        limit a reader's own question is), `search_for` is what to retrieve with, and
+        `follow_up` what it leans on (qa/answer.py)."""
         started = time.perf_counter()
-        return self._timed(question.strip(), search_for, None, None, None, None, started)
+        return self._timed(question.strip(), search_for, None, None, None, None, started,
+                           follow_up)
 
     def _timed(self, text: str, search_for: str | None, top_k: int | None, mode: str | None,
-               as_of: datetime | None, since: datetime | None, started: float) -> TimedAnswer:
+               as_of: datetime | None, since: datetime | None, started: float,
+               follow_up: FollowUp | None = None) -> TimedAnswer:
         zone = self.settings.zone
         window, text, search_for = self.window_of(text, Window(aware(since, zone),
                                                                aware(as_of, zone)), search_for)
-        answer = self._answer(text, window, top_k, mode, search_for)
+        answer = self._answer(text, window, top_k, mode, search_for, follow_up)
         return TimedAnswer(verified(answer, self._section_of),
                            (time.perf_counter() - started) * 1000, window)
 
@@ -307,7 +311,7 @@ class NewsQA:
         return window, plain, search_for
 
     def _answer(self, text: str, window: Window, top_k: int | None, mode: str | None,
-                search_for: str | None) -> Answer:
+                search_for: str | None, follow_up: FollowUp | None = None) -> Answer:
         if window.empty:
             return Answer(empty_window_text(window), abstained=True)
         from_figures = self.desk.answer(text, window)
@@ -317,7 +321,8 @@ class NewsQA:
                                window.story)
         if not passages and window.since is not None:
             return Answer(empty_window_text(window), abstained=True)
-        return compose_answer(text, passages, self.collection.idf, self.answer_settings)
+        return compose_answer(text, passages, self.collection.idf, self.answer_settings,
+                              len(self.collection), follow_up)
 
     def figures(self, query: str, as_of: datetime | None = None,
                 tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:

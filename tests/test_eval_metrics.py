@@ -16,6 +16,7 @@ from eval.metrics import (
     METRIC_KEYS,
     QuestionResult,
     RankedPassage,
+    abstention_curve,
     answer_places,
     choose_choice,
     gold_choice,
@@ -83,8 +84,39 @@ RESULTS = (
 
 def test_summarize_returns_exactly_the_documented_keys() -> None:
     assert tuple(summarize(RESULTS, QUESTIONS)) == METRIC_KEYS
-    documented = "hit@1 hit@5 hit@10 hit@20 mrr@10 ndcg@10 gold@5 answer_acc mc_acc "
-    assert documented + "citation_valid abstain_rate p50_ms p95_ms" == " ".join(METRIC_KEYS)
+    documented = ("hit@1 hit@5 hit@10 hit@20 mrr@10 ndcg@10 gold@5 answer_acc first_sentence_acc "
+                  "mean_sentences mc_acc ")
+    assert documented + ("citation_valid abstain_rate abstain_unanswerable p50_ms p95_ms"
+                         ) == " ".join(METRIC_KEYS)
+
+
+def test_first_sentence_accuracy_and_sentences_per_answer_by_hand() -> None:
+    scores = summarize(RESULTS, QUESTIONS)
+    # q1 right in its first (only) quote; q2 abstains; q3 wrong; q4 right in its first quote
+    assert scores["first_sentence_acc"] == pytest.approx(2 / 4)
+    assert scores["mean_sentences"] == pytest.approx((1 + 1 + 2) / 3)  # q2 abstained
+    late = QuestionResult("q4", RESULTS[3].passages, 400,
+                          answer_quotes=("a first quote", "they named it PEBBLE"),
+                          quotes_valid=(True, True))
+    moved = summarize((*RESULTS[:3], late), QUESTIONS)
+    assert moved["answer_acc"] == scores["answer_acc"]
+    assert moved["first_sentence_acc"] == pytest.approx(1 / 4)
+
+
+def test_abstention_on_unanswerable_questions_is_reported_beside_the_answerable() -> None:
+    unanswerable = (QuestionResult("u1", (), 10, abstained=True, confidence=0.2),
+                    QuestionResult("u2", (), 10, answer_quotes=("x",), quotes_valid=(True,),
+                                   confidence=0.7))
+    scores = summarize(RESULTS, QUESTIONS, unanswerable)
+    assert scores["abstain_rate"] == pytest.approx(1 / 4)
+    assert scores["abstain_unanswerable"] == pytest.approx(1 / 2)
+    assert summarize(RESULTS, QUESTIONS)["abstain_unanswerable"] is None
+    answerable = (QuestionResult("q1", (), 10, confidence=0.9),
+                  QuestionResult("q2", (), 10, confidence=0.4),
+                  QuestionResult("q3", (), 10, abstained=True))  # no confidence: as it was
+    curve = abstention_curve(answerable, unanswerable, [0.0, 0.5, 0.8])
+    assert curve == [(0.0, pytest.approx(1 / 3), 0.0), (0.5, pytest.approx(2 / 3), 0.5),
+                     (0.8, pytest.approx(2 / 3), 1.0)]
 
 
 def test_hit_at_k_by_hand() -> None:
@@ -293,7 +325,8 @@ def _report(tmp_path: Path) -> tuple[list[Path], dict]:
 def test_report_writes_all_files(tmp_path: Path) -> None:
     paths, _ = _report(tmp_path)
     names = sorted(p.name for p in paths)
-    assert names == ["hit_at_k.png", "latency.png", "metrics.json", "questions.jsonl", "report.md"]
+    assert names == ["abstention.png", "hit_at_k.png", "latency.png", "metrics.json",
+                     "questions.jsonl", "report.md"]
     for png in (tmp_path / "out" / "hit_at_k.png", tmp_path / "out" / "latency.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 5_000  # a drawn plot, not an empty file
@@ -319,7 +352,7 @@ def test_report_markdown_table_and_config(tmp_path: Path) -> None:
     # hit@1..20, MRR, nDCG, gold@5, answer, MC, citation, abstain, p50, p95
     assert cells[1:5] == ["0.250", "0.250", "0.500", "0.750"]
     assert cells[5] == f"{(1 + 1 / 7) / 4:.3f}"
-    assert cells[12:] == ["250", "385"]
+    assert cells[-2:] == ["250", "385"]
     assert "- k: 20" in lines
     where = lines.index("## Where the answers were")
     places_header = next(line for line in lines[where:] if line.startswith("| mode |"))

@@ -557,10 +557,12 @@
 
     function onMeta(turn, meta) {
       if (meta.conversation_id) conversationId = meta.conversation_id;
-      var resolved = typeof meta.query === "string" ? meta.query.trim() : "";
-      if (resolved && resolved.toLowerCase() !== turn.question.toLowerCase()) {
+      // A follow-up says which earlier question it was read with (words the reader typed),
+      // never the search words borrowed from it, which the reader did not type.
+      var earlier = typeof meta.follows_up === "string" ? meta.follows_up.trim() : "";
+      if (earlier) {
         turn.answerEl.insertBefore(
-          el("p", { className: "newsqa-resolved", text: "Answering: " + resolved }),
+          el("p", { className: "newsqa-resolved", text: "Read as a follow-up to \u201c" + earlier + "\u201d" }),
           turn.view.textEl
         );
       }

@@ -2,7 +2,9 @@
 resolving it from the turns before.
 
 Each conversation (conversations.jsonl) is a list of turns, each a question and the strings of
-which one must appear in a right answer. Conversations are replayed through `qa.conversation.Chat`
+which one must appear in a right answer. A later turn marked `"new_topic": true` changes the
+subject: it must be answered as asked, not read as a follow-up (`mistaken` counts those whose
+search borrowed words from the turn before). Conversations are replayed through `qa.conversation.Chat`
 over the demo corpus plus the articles in articles/, each follow-up seeing the system's own
 earlier answers, as a reader of the widget would.
 """
@@ -31,6 +33,7 @@ CORPORA = (HERE.parent.parent / "qa" / "demo_corpus", HERE / "articles")
 class TurnCase:
     question: str
     expect: tuple[str, ...]
+    new_topic: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class TurnResult:
     query: str
     answer: str
     right: bool
+    new_topic: bool = False
+
+    @property
+    def read_as_followup(self) -> bool:
+        return self.query != self.question
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,9 @@ class Score:
     followups: int
     after_right_right: int  # follow-ups right among those whose previous turn was right
     after_right: int
+    new_topic_right: int = 0
+    new_topics: int = 0
+    mistaken: int = 0       # new-topic questions read as follow-ups
 
     @property
     def followup_accuracy(self) -> float:
@@ -70,7 +81,8 @@ def load_conversations(path: Path = CONVERSATIONS) -> list[Conversation]:
             continue
         try:
             doc = json.loads(line)
-            turns = tuple(TurnCase(t["q"], tuple(t["expect"])) for t in doc["turns"])
+            turns = tuple(TurnCase(t["q"], tuple(t["expect"]), bool(t.get("new_topic", False)))
+                          for t in doc["turns"])
             out.append(Conversation(doc["id"], turns))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}, line {line_no}: not a conversation ({exc}); expected "
@@ -95,18 +107,22 @@ def replay(chat: Chat, conversation: Conversation) -> list[TurnResult]:
         answer = reply.timed.answer
         messages.append(Message("assistant", answer.text))
         results.append(TurnResult(conversation.id, index, case.question, reply.query, answer.text,
-                                  is_right(answer.text, answer.abstained, case.expect)))
+                                  is_right(answer.text, answer.abstained, case.expect),
+                                  case.new_topic))
     return results
 
 
 def score(results: list[TurnResult]) -> Score:
     openings = [r for r in results if r.index == 0]
-    followups = [r for r in results if r.index > 0]
+    followups = [r for r in results if r.index > 0 and not r.new_topic]
+    new_topics = [r for r in results if r.new_topic]
     right = {(r.conversation, r.index) for r in results if r.right}
     after_right = [r for r in followups if (r.conversation, r.index - 1) in right]
     return Score(sum(r.right for r in openings), len(openings),
                  sum(r.right for r in followups), len(followups),
-                 sum(r.right for r in after_right), len(after_right))
+                 sum(r.right for r in after_right), len(after_right),
+                 sum(r.right for r in new_topics), len(new_topics),
+                 sum(r.read_as_followup for r in new_topics))
 
 
 @contextmanager

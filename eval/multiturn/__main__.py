@@ -24,7 +24,9 @@ def _line(label: str, results: list[TurnResult]) -> str:
     s = score(results)
     return (f"{label:<18} follow-ups right {s.followups_right:>3}/{s.followups:<3} "
             f"({s.followup_accuracy:6.1%}); after a right answer {s.after_right_right}/"
-            f"{s.after_right}; opening questions right {s.opening_right}/{s.openings}")
+            f"{s.after_right}; opening questions right {s.opening_right}/{s.openings}; "
+            f"new-topic questions right {s.new_topic_right}/{s.new_topics}, read as follow-ups "
+            f"{s.mistaken}")
 
 
 def main() -> None:
@@ -44,9 +46,10 @@ def main() -> None:
     if args.show_misses:
         for label, results in (("without", plain), ("with", rewritten)):
             for r in results:
-                if r.index > 0 and not r.right:
-                    print(f"  miss ({label}) {r.conversation}#{r.index}: {r.question!r} -> "
-                          f"query {r.query!r}\n      answer: {r.answer[:160]!r}")
+                if r.index > 0 and (not r.right or (r.new_topic and r.read_as_followup)):
+                    kind = "new topic" if r.new_topic else "follow-up"
+                    print(f"  miss ({label}, {kind}) {r.conversation}#{r.index}: {r.question!r} "
+                          f"-> query {r.query!r}\n      answer: {r.answer[:160]!r}")
     if args.json:
         rows = [{"rewrite": label == "with", **vars(r)}
                 for label, results in (("without", plain), ("with", rewritten)) for r in results]

@@ -90,7 +90,9 @@ def test_a_streamed_cited_conversation_with_a_followup(page: Any, base_url: str,
 
     followup = ask(page, WORTH)
     assert "$452 million" in followup.locator(".newsqa-answer-text").inner_text()
-    assert "Answering: How much is it worth? (" in followup.locator(".newsqa-resolved").inner_text()
+    note = followup.locator(".newsqa-resolved").inner_text()
+    assert note == f"Read as a follow-up to \u201c{BRIDGE}\u201d", note
+    assert "(" not in note  # the borrowed search words are not shown as if typed
     followup.locator(".newsqa-chip").first.click()
     source = followup.locator(".newsqa-source")
     source.locator("time").wait_for()

@@ -1,0 +1,93 @@
+"""When to abstain: a calibrated confidence that the retrieved evidence answers the question.
+
+Four signals, each meaningful for any question and any corpus (none names a word or a story):
+
+- `best_dense`: the highest cosine between the question and a retrieved passage (keyword-only
+  search has none, and its own model);
+- `sentence_coverage`: the share of the question's idf-weighted terms that the best answer
+  sentence holds (a term no document has weighs as much as the rarest term could);
+- `evidence_coverage`: the same share over the top passages and their titles together, so a
+  question naming something the coverage never mentions ("France", "Canada") scores low;
+- `agreement`: whether the dense and the keyword ranking put the same passage first.
+
+They are combined by a logistic model whose weights were fitted on the RealTimeQA development
+slice (`python -m eval.calibrate`, see docs/benchmark.md); `confidence` is its estimate that
+the answer is supported. The answer abstains below `AnswerSettings.min_confidence`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # qa.models holds an Evidence on each Answer
+    from qa.models import Passage
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The abstention signals of one question (shares in [0, 1], a cosine); `best_dense` is
+    None when no passage was compared with the question by embedding (keyword-only search)."""
+
+    best_dense: float | None
+    sentence_coverage: float
+    evidence_coverage: float
+    agreement: float
+
+    def vector(self) -> tuple[float, ...]:
+        """The signals a model reads: all of them, or the keyword ones when there is no cosine."""
+        values = astuple(self)
+        return values[1:] if self.best_dense is None else values
+
+
+FEATURES = tuple(Evidence.__dataclass_fields__)
+KEYWORD_FEATURES = FEATURES[1:]
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """A logistic model over `Evidence`: intercept plus one weight per signal."""
+
+    intercept: float
+    weights: tuple[float, ...]
+
+    def confidence(self, evidence: Evidence) -> float:
+        z = self.intercept + sum(w * x for w, x in zip(self.weights, evidence.vector(), strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """The model for answers with a cosine, and the one for keyword-only answers."""
+
+    dense: AbstentionModel
+    keyword: AbstentionModel
+
+    def confidence(self, evidence: Evidence) -> float:
+        model = self.keyword if evidence.best_dense is None else self.dense
+        return model.confidence(evidence)
+
+
+# Fitted by `python -m eval.calibrate` (see docs/benchmark.md for the run and its figures).
+DEFAULT_ABSTENTION = Abstention(
+    dense=AbstentionModel(intercept=-4.0, weights=(6.0, 2.0, 2.0, 0.5)),
+    keyword=AbstentionModel(intercept=-2.5, weights=(4.0, 2.0, 0.5)))
+
+
+def coverage(weights: Mapping[str, float], terms: frozenset[str] | set[str]) -> float:
+    """Share of the question's term weight that `terms` hold."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def rankings_agree(passages: Sequence[Passage]) -> float:
+    """1.0 when the passage with the best cosine also has the best BM25 score, else 0.0."""
+    dense = [p for p in passages if p.dense_score is not None]
+    keyword = [p for p in passages if p.keyword_score is not None]
+    if not dense or not keyword:
+        return 0.0
+    best_dense = max(dense, key=lambda p: p.dense_score or 0.0)
+    best_keyword = max(keyword, key=lambda p: p.keyword_score or 0.0)
+    return 1.0 if best_dense.chunk_id == best_keyword.chunk_id else 0.0

@@ -1,0 +1,175 @@
+"""Answers a reader can trust (issue 9, items 4-6): no padding sentences, follow-ups only when
+the question leans on the last turn, abstention when the coverage does not hold the answer.
+The demo corpus plus a live article written for these tests; the hashing embedder (with
+abstention off, since its cosines are not the model's) except where abstention is tested, with
+the real model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.embed import HashingEmbedder
+from qa.answer import AnswerSettings, compose_answer
+from qa.conversation import Chat, Message
+from qa.followup import Turn, is_followup, resolve
+from qa.models import Chunk, Passage, SectionRef
+from qa.service import NewsQA
+from qa.settings import Settings
+from tests.conftest import DEMO
+
+CONTRACTS = Path(__file__).resolve().parent / "fixtures" / "live"
+BRIDGE = "Which firm won the Quay Street Bridge contract?"
+
+
+@pytest.fixture
+def coverage(settings: Settings) -> Iterator[NewsQA]:
+    service = NewsQA(settings, embedder=HashingEmbedder(),
+                     answer_settings=AnswerSettings(min_confidence=0.0))
+    assert not [o for o in service.ingest_paths([DEMO, CONTRACTS]) if o.error]
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def real_coverage(real_service: NewsQA) -> NewsQA:
+    assert not [o for o in real_service.ingest_paths([DEMO, CONTRACTS]) if o.error]
+    return real_service
+
+
+def quotes(service: NewsQA, question: str) -> list[str]:
+    return [c.quote for c in service.ask(question).answer.citations]
+
+
+def converse(service: NewsQA, *questions: str) -> list[tuple[str, str]]:
+    """(query searched, answer text) for each question, asked in one conversation."""
+    chat, messages, cid, out = Chat(service), [], None, []
+    for question in questions:
+        messages.append(Message("user", question))
+        reply = chat.reply(messages, cid)
+        cid = reply.conversation_id
+        messages.append(Message("assistant", reply.timed.answer.text))
+        out.append((reply.query, reply.timed.answer.text))
+    return out
+
+
+# -- every sentence earns its place ----------------------------------------------------------
+
+def test_the_bridge_winner_is_not_padded_with_the_bridge_history(coverage: NewsQA) -> None:
+    found = quotes(coverage, BRIDGE)
+    assert "Northwind Engineering" in found[0]
+    assert not any("opened in 1961" in q for q in found), found
+
+
+@pytest.mark.e2e
+def test_who_built_a_system_is_not_padded_with_another_firm(real_coverage: NewsQA) -> None:
+    found = quotes(real_coverage, "Which company built TrackLine?")
+    assert "Veridian Analytics" in found[0]
+    assert not any("Lumasight" in q for q in found), found
+
+
+def passage(text: str, rank: int, dense: float = 0.6) -> Passage:
+    chunk = Chunk("a", SectionRef("body"), text, 0, len(text), None, title="T")
+    return Passage(rank, chunk, 1.0 / (1 + rank), dense, 1.0)
+
+
+def test_a_second_sentence_stays_when_it_answers_what_the_first_leaves_out() -> None:
+    text = ("The Millbrook council approved the library budget on Monday. "
+            "The new library will open in the old post office in May.")
+    answer = compose_answer("When did the council approve the library budget, and when will "
+                            "the new library open in the old post office?", [passage(text, 0)],
+                            lambda t: 2.0, AnswerSettings(min_confidence=0.0), 10)
+    assert sorted(c.quote[:20] for c in answer.citations) == ["The Millbrook counci",
+                                                               "The new library will"]
+
+
+def test_a_sentence_that_only_repeats_the_subject_is_left_out() -> None:
+    text = ("The Millbrook council approved the library budget on Monday. "
+            "The Millbrook library has been closed since 2019.")
+    answer = compose_answer("When did the Millbrook council approve the library budget?",
+                            [passage(text, 0)], lambda t: 2.0, AnswerSettings(min_confidence=0.0),
+                            10)
+    assert [c.quote for c in answer.citations] == [
+        "The Millbrook council approved the library budget on Monday."]
+
+
+# -- follow-ups only when the question leans on the last turn --------------------------------
+
+BOIL = Turn("How many households are affected by the boil-water advisory?",
+            "How many households are affected by the boil-water advisory?", "...",
+            ("The authority said the advisory affects about 2,400 households.",))
+
+
+def test_a_question_with_its_own_subject_is_not_a_followup() -> None:
+    question = "How strong were Storm Elena's winds when it came ashore?"
+    assert resolve(question, [BOIL]) == question
+
+
+def test_storm_winds_after_a_boil_water_question_searches_only_its_own_words(
+        coverage: NewsQA) -> None:
+    (_, _), (query, answer) = converse(
+        coverage, BOIL.question, "How strong were Storm Elena's winds when it came ashore?")
+    assert query == "How strong were Storm Elena's winds when it came ashore?"
+    assert "95 miles per hour" in answer
+
+
+@pytest.mark.e2e
+def test_their_contract_after_who_built_it_is_the_builders_contract(
+        real_coverage: NewsQA) -> None:
+    (_, first), (query, answer) = converse(
+        real_coverage, "Which company built TrackLine?", "How much was their contract worth?")
+    assert "Veridian Analytics" in first
+    assert "Veridian" in query and "Lumasight" not in query
+    assert "$41 million" in answer
+    assert "$2.9 million" not in answer and "$452 million" not in answer
+
+
+@pytest.mark.parametrize(("previous", "question", "followup"), [
+    # leaning on the last turn: a pronoun, an ellipsis, no subject of its own
+    (BOIL, "How long could it last?", True),
+    (BOIL, "Who said that?", True),
+    (BOIL, "And in Port Marlow?", True),
+    (BOIL, "When?", True),
+    (BOIL, "What about the repairs?", True),
+    (Turn("Who voted against the bridge contract?", "Who voted against the bridge contract?",
+          "", ("Council member Rosa Delgado voted against the award.",)),
+     "What was her concern?", True),
+    (Turn("How many residents evacuated before Storm Elena?",
+          "How many residents evacuated before Storm Elena?", "",
+          ("About 12,000 residents left their homes ahead of the storm.",)),
+     "How many shelters did they open?", True),
+    # a subject of its own: a new name, or a topic the last turn never mentioned
+    (BOIL, "How strong were Storm Elena's winds when it came ashore?", False),
+    (BOIL, "Which firm won the Quay Street Bridge contract?", False),
+    (BOIL, "Why are Millbrook teachers on strike?", False),
+    (BOIL, "How many customers lost power when the storm hit?", False),
+    (BOIL, "What did the council pay for the new bridge?", False),
+])
+def test_followups_are_told_from_new_questions(previous: Turn, question: str,
+                                               followup: bool) -> None:
+    assert (resolve(question, [previous]) != question) is followup
+    assert is_followup(question, previous) is followup
+
+
+# -- abstention -------------------------------------------------------------------------------
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("question", [
+    "What is the capital of France?",
+    "How many people has the border agency deported to Canada?",
+])
+def test_questions_the_coverage_does_not_answer_are_declined(real_coverage: NewsQA,
+                                                             question: str) -> None:
+    answer = real_coverage.ask(question).answer
+    assert answer.abstained, answer.text
+    assert answer.citations == ()
+
+
+@pytest.mark.e2e
+def test_a_question_the_coverage_answers_is_answered_with_its_confidence(
+        real_coverage: NewsQA) -> None:
+    answer = real_coverage.ask(BRIDGE).answer
+    assert not answer.abstained
+    assert answer.confidence is not None and answer.confidence >= AnswerSettings().min_confidence
