@@ -123,11 +123,22 @@ def answer_in(text: str, answers: Iterable[str]) -> bool:
     return any(key in haystack for key in answer_keys(answers))
 
 
+NOT_IN_CORPUS = "answer not in corpus"
+
+
 def answerable(dataset: Dataset) -> tuple[list[EvalQuestion], dict[str, int]]:
     """The questions whose answer occurs in some article, and the others counted by reason."""
+    kept, _, left_out = partition(dataset)
+    return kept, left_out
+
+
+def partition(dataset: Dataset) -> tuple[list[EvalQuestion], list[EvalQuestion], dict[str, int]]:
+    """The answerable questions; those with a gold answer that occurs in no article (asked too,
+    to measure abstention); and the counts of all left out of the first list, by reason."""
     texts = {article.id: normalise_text(article.text) for article in dataset.articles}
     corpus = "\x00".join(texts.values())
     kept: list[EvalQuestion] = []
+    unanswerable: list[EvalQuestion] = []
     left_out: Counter[str] = Counter()
     for question in dataset.questions:
         keys = answer_keys(question.answers)
@@ -136,8 +147,9 @@ def answerable(dataset: Dataset) -> tuple[list[EvalQuestion], dict[str, int]]:
         elif _answer_found(keys, question, texts, corpus):
             kept.append(question)
         else:
-            left_out["answer not in corpus"] += 1
-    return kept, dict(left_out)
+            left_out[NOT_IN_CORPUS] += 1
+            unanswerable.append(question)
+    return kept, unanswerable, dict(left_out)
 
 
 def _answer_found(

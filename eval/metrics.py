@@ -25,9 +25,12 @@ METRIC_KEYS = (
     *RANKED_METRICS,
     "gold@5",
     "answer_acc",
+    "first_sentence_acc",
+    "mean_sentences",
     "mc_acc",
     "citation_valid",
     "abstain_rate",
+    "abstain_unanswerable",
     "p50_ms",
     "p95_ms",
 )
@@ -54,6 +57,7 @@ class QuestionResult:
     quotes_valid: tuple[bool, ...] = ()  # per quote: is it a verbatim substring of its source?
     abstained: bool = False
     predicted_choice: int | None = None
+    confidence: float | None = None  # the answer layer's (qa/abstention.py); None: not composed
 
     def __post_init__(self) -> None:
         if len(self.quotes_valid) != len(self.answer_quotes):
@@ -63,19 +67,25 @@ class QuestionResult:
             )
 
 
-def summarize(results: Sequence[QuestionResult], questions: Iterable[EvalQuestion]) -> Scores:
-    """The scores of one run, keyed exactly by ``METRIC_KEYS``."""
+def summarize(results: Sequence[QuestionResult], questions: Iterable[EvalQuestion],
+              unanswerable: Sequence[QuestionResult] = ()) -> Scores:
+    """The scores of one run, keyed exactly by ``METRIC_KEYS``. `results` are those of the
+    answerable questions; `unanswerable` those of the questions whose gold answer is in no
+    article, which only count for ``abstain_unanswerable``."""
     pairs = _pair(results, questions)
     relevance = [[answer_in(p.text, q.answers) for p in r.passages] for r, q in pairs]
     scores: Scores = {f"hit@{k}": _mean(any(rel[:k]) for rel in relevance) for k in HIT_KS}
     scores.update(_ranked_scores(relevance))
     scores["gold@5"] = _mean(_gold_hit(r, q, 5) for r, q in pairs if q.gold_article_ids)
     scores["answer_acc"] = _mean(_answer_correct(r, q) for r, q in pairs)
+    scores["first_sentence_acc"] = _mean(first_sentence_correct(r, q) for r, q in pairs)
+    scores["mean_sentences"] = _mean_of(len(r.answer_quotes) for r in results if not r.abstained)
     scores["mc_acc"] = _mean(
         r.predicted_choice == gold for r, q in pairs if (gold := gold_choice(q)) is not None
     )
     scores["citation_valid"] = _mean(valid for r in results for valid in r.quotes_valid)
     scores["abstain_rate"] = _mean(r.abstained for r in results)
+    scores["abstain_unanswerable"] = _mean(r.abstained for r in unanswerable)
     scores.update(_latency_percentiles([r.latency_ms for r in results]))
     return {key: scores[key] for key in METRIC_KEYS}
 
@@ -120,6 +130,8 @@ def question_row(result: QuestionResult, question: EvalQuestion,
         "first_relevant_rank": None if first == float("inf") else int(first),
         "answer_place": answer_place(result, question, article_texts),
         "answer_correct": _answer_correct(result, question),
+        "first_sentence_correct": first_sentence_correct(result, question),
+        "sentences": len(result.answer_quotes),
         "abstained": result.abstained,
         "latency_ms": round(result.latency_ms, 2),
     }
@@ -189,6 +201,30 @@ def _pair(
 def _mean(flags: Iterable[bool]) -> float | None:
     values = list(flags)
     return sum(values) / len(values) if values else None
+
+
+def _mean_of(numbers: Iterable[int]) -> float | None:
+    values = list(numbers)
+    return sum(values) / len(values) if values else None
+
+
+def abstains_at(result: QuestionResult, threshold: float) -> bool:
+    """Would `result` abstain with the abstention threshold at `threshold`? An answer with no
+    confidence (not composed from passages) keeps what it did."""
+    return result.abstained if result.confidence is None else result.confidence < threshold
+
+
+def abstention_curve(answerable: Sequence[QuestionResult], unanswerable: Sequence[QuestionResult],
+                     thresholds: Sequence[float]) -> list[tuple[float, float | None, float | None]]:
+    """(threshold, abstention rate on answerable, on unanswerable questions) per threshold."""
+    return [(t, _mean(abstains_at(r, t) for r in answerable),
+             _mean(abstains_at(r, t) for r in unanswerable)) for t in thresholds]
+
+
+def first_sentence_correct(result: QuestionResult, question: EvalQuestion) -> bool:
+    """The first cited quote holds a gold answer (and the answer did not abstain)."""
+    return (not result.abstained and bool(result.answer_quotes)
+            and answer_in(result.answer_quotes[0], question.answers))
 
 
 def first_relevant(result: QuestionResult, question: EvalQuestion, max_k: int) -> float:

@@ -1,10 +1,14 @@
-"""The files of an ``newsqa eval`` run: metrics.json, report.md, questions.jsonl and two PNG plots.
+"""The files of an ``newsqa eval`` run: metrics.json, report.md, questions.jsonl and three PNG
+plots (hit@k, latency, and abstention against the abstention threshold).
 
-``metrics.json`` holds ``{"n_questions", "n_chunks", "modes": {mode: {metric: value}},
-"index": {...}, "config": {...}}``; metric values are numbers or null (not measurable on that
-run). ``questions.jsonl`` has one line per question: its id and, per mode, the rank of the first
-passage holding the answer, where the answer was, and the latency, so two runs can be compared
-question by question. Only scores, ids and configuration are written, never article or question
+``metrics.json`` holds ``{"n_questions", "n_unanswerable", "n_chunks", "modes": {mode: {metric:
+value}}, "index": {...}, "config": {...}}``; ``abstain_rate`` is over the answerable questions,
+``abstain_unanswerable`` over those whose gold answer is in no article; metric values are
+numbers or null (not measurable on that run). ``questions.jsonl`` has one line per question
+(answerable or not): its id and, per mode, the rank of the first passage holding the answer,
+where the answer was, the latency, and the answer's confidence and abstention signals, so two
+runs can be compared question by question and the abstention model refitted
+(``python -m eval.calibrate``). Only scores, ids and configuration are written, never article or question
 text; every name and value in report.md is escaped.
 """
 
@@ -28,9 +32,12 @@ COLUMNS = (
     ("nDCG@10", "ndcg@10", ".3f"),
     ("gold@5", "gold@5", ".3f"),
     ("answer-acc", "answer_acc", ".3f"),
+    ("1st-sentence", "first_sentence_acc", ".3f"),
+    ("sentences", "mean_sentences", ".2f"),
     ("MC-acc", "mc_acc", ".3f"),
     ("citation-valid", "citation_valid", ".3f"),
     ("abstain", "abstain_rate", ".3f"),
+    ("abstain-unans", "abstain_unanswerable", ".3f"),
     ("p50 ms", "p50_ms", ".0f"),
     ("p95 ms", "p95_ms", ".0f"),
 )
@@ -46,6 +53,7 @@ def write_report(
     extra: Mapping[str, Any] | None = None,
     places: Metrics | None = None,
     per_question: Sequence[Mapping[str, Any]] = (),
+    abstention: Mapping[str, Sequence[tuple[float, float | None, float | None]]] | None = None,
 ) -> list[Path]:
     """Write the run's report files into out_dir (created if needed); return their paths."""
     out_dir = Path(out_dir)
@@ -55,6 +63,8 @@ def write_report(
         _write_markdown(out_dir / "report.md", metrics, config, places or {}),
         _plot_hit_curves(out_dir / "hit_at_k.png", hit_curves),
         _plot_latencies(out_dir / "latency.png", latencies),
+        _plot_abstention(out_dir / "abstention.png", abstention or {},
+                         (extra or {}).get("abstention_threshold")),
         _write_jsonl(out_dir / "questions.jsonl", per_question),
     ]
 
@@ -166,6 +176,31 @@ def _plot_latencies(path: Path, latencies: Mapping[str, Sequence[float]]) -> Pat
         axes.boxplot([list(latencies[m]) for m in modes], tick_labels=[_label(m) for m in modes])
     axes.set(ylabel="latency (ms)", title="Latency per question")
     _finish(figure, axes, path, has_data=bool(modes))
+    return path
+
+
+def _plot_abstention(path: Path,
+                     curves: Mapping[str, Sequence[tuple[float, float | None, float | None]]],
+                     chosen: float | None) -> Path:
+    """Abstention rates on answerable and unanswerable questions against the threshold."""
+    figure, axes = _figure()
+    for mode, curve in curves.items():
+        points = [(t, a, u) for t, a, u in curve if a is not None]
+        if not points:
+            continue
+        line = axes.plot([t for t, _, _ in points], [a for _, a, _ in points], marker="o",
+                         markersize=3, label=f"{_label(mode)}: answerable")[0]
+        if any(u is not None for _, _, u in points):
+            axes.plot([t for t, _, u in points if u is not None],
+                      [u for _, _, u in points if u is not None], linestyle="--", marker="s",
+                      markersize=3, color=line.get_color(), label=f"{_label(mode)}: unanswerable")
+    if chosen is not None:
+        axes.axvline(chosen, color="grey", linewidth=1, linestyle=":")
+        axes.text(chosen, 0.98, f" default {chosen:g}", va="top", fontsize=8, color="grey")
+    axes.set(xlabel="abstention threshold (confidence below it abstains)",
+             ylabel="share of questions abstained on", ylim=(0, 1),
+             title="Abstention against the threshold")
+    _finish(figure, axes, path, has_data=any(curves.values()))
     return path
 
 

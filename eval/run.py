@@ -1,5 +1,6 @@
 """One benchmark run: ingest a dataset's articles through the normal ingest path, ask every
-answerable question in each retrieval mode, score, and write the report."""
+answerable question in each retrieval mode, and the questions whose gold answer is in no
+article (to measure abstention), score, and write the report."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import resource
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.datasets import Dataset, EvalArticle, EvalQuestion, answerable, normalise_text
+from eval.datasets import Dataset, EvalArticle, EvalQuestion, normalise_text, partition
 from eval.layouts import load_dataset
 from eval.metrics import (
     QuestionResult,
     RankedPassage,
+    abstention_curve,
     answer_places,
     choose_choice,
     hit_curve,
@@ -29,6 +31,7 @@ from eval.metrics import (
 from eval.report import write_report
 from index.embed_cache import CachedEmbedder
 from index.modes import SEARCH_MODES
+from qa.abstention import FEATURES, Evidence
 from qa.models import Article, Timestamp
 from qa.service import NewsQA, make_embedder
 from qa.settings import Settings
@@ -96,7 +99,8 @@ def asked_on(question: EvalQuestion, zone: Any) -> datetime | None:
 
 
 def run_mode(service: NewsQA, questions: list[EvalQuestion], mode: str,
-             config: EvalConfig) -> list[QuestionResult]:
+             config: EvalConfig, evidence: dict[str, Evidence | None]) -> list[QuestionResult]:
+    """Ask every question in `mode`; each answer's abstention signals go into `evidence`."""
     zone = service.settings.zone
     service.forget_queries()  # each mode pays for its own query embeddings
     results = []
@@ -112,7 +116,8 @@ def run_mode(service: NewsQA, questions: list[EvalQuestion], mode: str,
         choice = choose_choice(q.choices, passages) if q.choices else None
         results.append(QuestionResult(q.id, passages, timed.took_ms,
                                       tuple(c.quote for c in answer.citations), valid,
-                                      answer.abstained, choice))
+                                      answer.abstained, choice, answer.confidence))
+        evidence[q.id] = answer.evidence
     return results
 
 
@@ -122,9 +127,10 @@ def peak_rss_mb() -> float:
 
 def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     dataset = load_dataset(config.dataset, config.limit)
-    questions, left_out = answerable(dataset)
+    questions, unanswerable, left_out = partition(dataset)
     log(f"{dataset.name}: {len(dataset.articles)} articles, {len(dataset.questions)} questions, "
-        f"{len(questions)} answerable; left out: {left_out or 'none'}")
+        f"{len(questions)} answerable; left out: {left_out or 'none'}; "
+        f"{len(unanswerable)} with an answer in no article asked for abstention")
     index_dir = config.out / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     settings = Settings(data_dir=index_dir, chunk_tokens=config.chunk_tokens, model=config.model,
@@ -142,20 +148,34 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
             f"({index_stats['newly_embedded']} newly embedded); storing and indexing them "
             f"(embedding excluded) {index_stats['ingest_seconds']} s, "
             f"{index_stats['ingest_chunks_per_s']} chunks/s")
-        results = {mode: run_mode(service, questions, mode, config) for mode in config.modes}
+        evidence: dict[str, dict[str, Evidence | None]] = {m: {} for m in config.modes}
+        asked = {mode: run_mode(service, [*questions, *unanswerable], mode, config, evidence[mode])
+                 for mode in config.modes}
     finally:
         service.close()
         embedder.close()
-    modes = {mode: summarize(r, questions) for mode, r in results.items()}
+    results = {mode: rs[:len(questions)] for mode, rs in asked.items()}
+    declined = {mode: rs[len(questions):] for mode, rs in asked.items()}
+    modes = {mode: summarize(r, questions, declined[mode]) for mode, r in results.items()}
     texts = {a.id: normalise_text(f"{a.title}\n{a.text}") for a in dataset.articles}
     places = {mode: answer_places(r, questions, texts) for mode, r in results.items()}
     by_mode = {mode: {r.question_id: r for r in rs} for mode, rs in results.items()}
-    per_question = [{"question_id": q.id,
-                     "modes": {mode: question_row(rs[q.id], q, texts) for mode, rs in by_mode.items()}}
+    per_question = [{"question_id": q.id, "answerable": True,
+                     "modes": {mode: {**question_row(rs[q.id], q, texts),
+                                      **signals(rs[q.id], evidence[mode].get(q.id))}
+                               for mode, rs in by_mode.items()}}
                     for q in questions]
+    per_question += [{"question_id": r.question_id, "answerable": False,
+                      "modes": {mode: {"abstained": r.abstained, "latency_ms": round(r.latency_ms, 2),
+                                       **signals(r, evidence[mode].get(r.question_id))}}}
+                     for mode, rs in declined.items() for r in rs]
     index_stats["peak_rss_mb"] = peak_rss_mb()
-    summary = {"n_questions": len(questions), "n_chunks": index_stats["chunks"], "index": index_stats,
-               "left_out": left_out, "answer_places": places}
+    curves = {mode: abstention_curve(results[mode], declined[mode], THRESHOLDS)
+              for mode in config.modes}
+    summary = {"n_questions": len(questions), "n_unanswerable": len(unanswerable),
+               "n_chunks": index_stats["chunks"], "index": index_stats,
+               "left_out": left_out, "answer_places": places,
+               "abstention_threshold": service.answer_settings.min_confidence}
     run_config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
     run_config["as_of"] = "end of question_date" if config.use_question_date else "none"
     run_config["questions_embedded_by"] = (
@@ -165,6 +185,27 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
     write_report(config.out, modes, run_config,
                  {m: [r.latency_ms for r in rs] for m, rs in results.items()},
                  {m: hit_curve(rs, questions) for m, rs in results.items()}, extra=summary,
-                 places=places, per_question=per_question)
+                 places=places, per_question=_merged(per_question), abstention=curves)
     return {**summary, "modes": modes}
 
+
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(21))
+
+
+def signals(result: QuestionResult, evidence: Evidence | None) -> dict[str, object]:
+    """A question's confidence and abstention signals, for refitting the abstention model
+    (`python -m eval.calibrate`); numbers only."""
+    row: dict[str, object] = {"confidence": result.confidence}
+    if evidence is not None:
+        row.update({k: None if v is None else round(v, 4)
+                    for k, v in zip(FEATURES, astuple(evidence), strict=True)})
+    return row
+
+
+def _merged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per question: the unanswerable questions' rows merged across modes."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen = out.setdefault(row["question_id"], {**row, "modes": {}})
+        seen["modes"].update(row["modes"])
+    return list(out.values())

@@ -1,0 +1,114 @@
+"""`python -m eval.calibrate RUN_DIR`: refit the abstention model on a benchmark run.
+
+Reads the run's questions.jsonl (each question's abstention signals, and whether its gold answer
+is in some article), fits a logistic model of "the coverage answers it" on the signals of one
+mode, and prints the weights and the threshold that abstains most on unanswerable questions
+while abstaining on at most `--max-answerable` of the answerable ones. The same fit is also
+cross-validated (each fold scored by a model fitted on the others) so the printed rates are
+those of questions the model did not see. The printed model is what qa/abstention.py holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.abstention import FEATURES, KEYWORD_FEATURES
+
+
+def load(run_dir: Path, mode: str,
+         names: Sequence[str] = FEATURES) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Signals (one row per question with signals in `mode`), labels (1: answerable), ids."""
+    rows, labels, ids = [], [], []
+    for line in (run_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        signals = record["modes"].get(mode, {})
+        if not all(signals.get(name) is not None for name in names):
+            continue  # answered from the figure timeline: no passage evidence
+        rows.append([float(signals[name]) for name in names])
+        labels.append(1.0 if record["answerable"] else 0.0)
+        ids.append(record["question_id"])
+    return np.asarray(rows), np.asarray(labels), ids
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, balanced: bool = True) -> np.ndarray:
+    """Logistic regression by Newton's method; returns (intercept, *weights). `balanced`
+    weighs both classes equally, so the rarer unanswerable questions count as much."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    weight = np.ones(len(y))
+    if balanced and 0 < y.sum() < len(y):
+        weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([0.0, *([l2] * x.shape[1])])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-design @ beta))
+        gradient = design.T @ (weight * (p - y)) + penalty @ beta
+        hessian = design.T @ (design * (weight * p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def confidences(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(beta[0] + x @ beta[1:])))
+
+
+def rates(conf: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(abstention on answerable, on unanswerable) at `threshold`."""
+    abstain = conf < threshold
+    return float(abstain[y == 1].mean()), float(abstain[y == 0].mean())
+
+
+def choose(conf: np.ndarray, y: np.ndarray, max_answerable: float,
+           grid: Sequence[float] = tuple(np.round(np.arange(0.0, 1.0001, 0.01), 2))) -> float:
+    """The threshold abstaining most on unanswerable questions within the answerable budget."""
+    allowed = [t for t in grid if rates(conf, y, t)[0] <= max_answerable]
+    return max(allowed, key=lambda t: (rates(conf, y, t)[1], -t)) if allowed else 0.0
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, ids: list[str], folds: int) -> np.ndarray:
+    """Each question's confidence from a model fitted without its fold."""
+    fold = np.asarray([int(i.encode().hex(), 16) % folds for i in ids])
+    out = np.zeros(len(y))
+    for k in range(folds):
+        held = fold == k
+        if held.any() and (~held).any():
+            out[held] = confidences(fit(x[~held], y[~held]), x[held])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--mode", default="hybrid")
+    parser.add_argument("--max-answerable", type=float, default=0.08,
+                        help="Most abstention allowed on answerable questions (0.08).")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    names = KEYWORD_FEATURES if args.mode == "bm25" else FEATURES
+    x, y, ids = load(args.run_dir, args.mode, names)
+    print(f"{len(y)} questions with passage evidence: {int(y.sum())} answerable, "
+          f"{int(len(y) - y.sum())} unanswerable; signals {', '.join(names)}")
+    beta = fit(x, y)
+    conf = confidences(beta, x)
+    threshold = choose(conf, y, args.max_answerable)
+    answerable, unanswerable = rates(conf, y, threshold)
+    print(f"AbstentionModel(intercept={beta[0]:.3f}, weights=("
+          + ", ".join(f"{b:.3f}" for b in beta[1:]) + "))")
+    print(f"threshold {threshold:.2f}: abstains on {answerable:.1%} of answerable and "
+          f"{unanswerable:.1%} of unanswerable questions (fitted on all of them)")
+    held = cross_validated(x, y, ids, args.folds)
+    cv_threshold = choose(held, y, args.max_answerable)
+    a, u = rates(held, y, threshold)
+    print(f"{args.folds}-fold cross-validated at {threshold:.2f}: {a:.1%} of answerable, "
+          f"{u:.1%} of unanswerable (a threshold chosen on held-out scores: {cv_threshold:.2f})")
+
+
+if __name__ == "__main__":
+    main()
