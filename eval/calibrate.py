@@ -35,6 +35,32 @@ def load(run_dir: Path, mode: str,
     return np.asarray(rows), np.asarray(labels), ids
 
 
+def answer_scores(run_dir: Path, mode: str, names: Sequence[str], beta: np.ndarray,
+                  threshold: float) -> dict[str, float]:
+    """answer-acc and first-sentence accuracy over the answerable questions, and the mean
+    sentences per answer, if the run had abstained below `threshold` under model `beta` (a run
+    made with NEWSQA_MIN_CONFIDENCE=0 composed every answer, so this is exact)."""
+    right = first = sentences = answered = total = 0
+    for line in (run_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        row = record["modes"].get(mode, {})
+        if not record["answerable"] or not row:
+            continue
+        total += 1
+        if all(row.get(name) is not None for name in names):
+            x = np.asarray([[float(row[name]) for name in names]])
+            if confidences(beta, x)[0] < threshold:
+                continue
+        elif row["abstained"]:
+            continue
+        answered += 1
+        right += bool(row["answer_correct"])
+        first += bool(row["first_sentence_correct"])
+        sentences += int(row["sentences"])
+    return {"answer_acc": right / total, "first_sentence_acc": first / total,
+            "mean_sentences": sentences / answered if answered else 0.0}
+
+
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, balanced: bool = True) -> np.ndarray:
     """Logistic regression by Newton's method; returns (intercept, *weights). `balanced`
     weighs both classes equally, so the rarer unanswerable questions count as much."""
@@ -103,6 +129,9 @@ def main() -> None:
           + ", ".join(f"{b:.3f}" for b in beta[1:]) + "))")
     print(f"threshold {threshold:.2f}: abstains on {answerable:.1%} of answerable and "
           f"{unanswerable:.1%} of unanswerable questions (fitted on all of them)")
+    scores = answer_scores(args.run_dir, args.mode, names, beta, threshold)
+    print(f"at {threshold:.2f}: answer-acc {scores['answer_acc']:.3f}, first-sentence accuracy "
+          f"{scores['first_sentence_acc']:.3f}, {scores['mean_sentences']:.2f} sentences per answer")
     held = cross_validated(x, y, ids, args.folds)
     cv_threshold = choose(held, y, args.max_answerable)
     a, u = rates(held, y, threshold)

@@ -27,6 +27,9 @@ def eval_command(
     precision: Annotated[str, typer.Option(
         help="Precision chunks are embedded in: fp32 (the model's own vectors; reuses an fp32 "
              "cache) or auto/bf16 (the fast path `newsqa ingest` takes; cached apart).")] = "fp32",
+    reuse_index: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Ask against the index an earlier run built from this dataset (its OUT/index) "
+             "instead of building one (chunking and ingest are not rerun; all else is).")] = None,
 ) -> None:
     """Run every answerable question through the service's pipeline in each mode and report."""
     from eval.report import markdown_table
@@ -47,7 +50,8 @@ def eval_command(
                                  f"{', '.join(PRECISION_CHOICES)}", param_hint="--precision")
     config = EvalConfig(dataset=dataset, out=out, modes=chosen, limit=limit, cache_dir=cache_dir,
                         chunk_tokens=chunk_tokens, use_question_date=question_date,
-                        embedder=embedder, precision=precision)
+                        embedder=embedder, precision=precision,
+                        reuse_index=reuse_index)
     result = run(config, log=typer.echo)
     typer.echo(markdown_table(result["modes"]))
     typer.echo(f"{result['n_questions']} questions, {result['n_chunks']} chunks, "

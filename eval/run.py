@@ -17,6 +17,7 @@ from typing import Any
 from tqdm import tqdm
 
 from eval.datasets import Dataset, EvalArticle, EvalQuestion, normalise_text, partition
+from eval.errors import DatasetError
 from eval.layouts import load_dataset
 from eval.metrics import (
     QuestionResult,
@@ -54,6 +55,7 @@ class EvalConfig:
     precision: str = "fp32"
     progress: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
+    reuse_index: Path | None = None  # ask against the index an earlier run built (its out/index)
 
 
 def to_article(item: EvalArticle, zone: Any) -> Article:
@@ -90,6 +92,18 @@ def build_index(service: NewsQA, embedder: CachedEmbedder, dataset: Dataset,
             "newly_embedded": embedded, "embed_seconds": round(embed_s, 1),
             "ingest_seconds": round(ingest_s, 1),
             "ingest_chunks_per_s": round(chunks / ingest_s, 1) if ingest_s > 0 else 0.0}
+
+
+def reused_index(service: NewsQA, dataset: Dataset, index_dir: Path) -> dict[str, Any]:
+    """The statistics of an index an earlier run built; refused unless it holds every article
+    of `dataset` (it was built from this dataset, not another or a --limit of it)."""
+    health = service.health()
+    expected = sum(1 for a in dataset.articles if a.text.strip())
+    if health.articles != expected:
+        raise DatasetError(f"{index_dir} holds {health.articles} articles, but {dataset.name} has "
+                           f"{expected}; reuse only the index a run built from this dataset")
+    return {"chunks": health.chunks, "seconds": 0.0, "chunks_per_s": None, "newly_embedded": 0,
+            "embed_seconds": 0.0, "reused": str(index_dir)}
 
 
 def asked_on(question: EvalQuestion, zone: Any) -> datetime | None:
@@ -131,8 +145,9 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
     log(f"{dataset.name}: {len(dataset.articles)} articles, {len(dataset.questions)} questions, "
         f"{len(questions)} answerable; left out: {left_out or 'none'}; "
         f"{len(unanswerable)} with an answer in no article asked for abstention")
-    index_dir = config.out / "index"
-    shutil.rmtree(index_dir, ignore_errors=True)
+    index_dir = config.reuse_index or config.out / "index"
+    if config.reuse_index is None:
+        shutil.rmtree(index_dir, ignore_errors=True)
     settings = Settings(data_dir=index_dir, chunk_tokens=config.chunk_tokens, model=config.model,
                         embedder=config.embedder, embed_precision=config.precision,
                         **config.settings)
@@ -143,7 +158,8 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
     service = NewsQA(settings, embedder=embedder, query_embedder=model)
     service.warm_up()
     try:
-        index_stats = build_index(service, embedder, dataset, config)
+        index_stats = (reused_index(service, dataset, index_dir) if config.reuse_index
+                       else build_index(service, embedder, dataset, config))
         log(f"indexed {index_stats['chunks']} chunks in {index_stats['seconds']} s "
             f"({index_stats['newly_embedded']} newly embedded); storing and indexing them "
             f"(embedding excluded) {index_stats['ingest_seconds']} s, "

@@ -70,6 +70,9 @@ class Abstention:
         return model.confidence(evidence)
 
 
+# The default operating point: abstain below this confidence (NEWSQA_MIN_CONFIDENCE).
+DEFAULT_MIN_CONFIDENCE = 0.5
+
 # Fitted by `python -m eval.calibrate` (see docs/benchmark.md for the run and its figures).
 DEFAULT_ABSTENTION = Abstention(
     dense=AbstentionModel(intercept=-4.0, weights=(6.0, 2.0, 2.0, 0.5)),

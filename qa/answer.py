@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.text import analyze
-from qa.abstention import DEFAULT_ABSTENTION, Abstention, Evidence, coverage, rankings_agree
+from qa.abstention import (
+    DEFAULT_ABSTENTION,
+    DEFAULT_MIN_CONFIDENCE,
+    Abstention,
+    Evidence,
+    coverage,
+    rankings_agree,
+)
 from qa.answer_kind import expected_kind, holds_kind
 from qa.models import Answer, Citation, Passage
 from qa.sentences import split_sentences
@@ -54,7 +61,7 @@ class AnswerSettings:
     about_weight: float = 0.1     # bonus for naming what a follow-up's pronoun points to
     repeat_penalty: float = 0.5   # a follow-up's answer is new: what the last answer said loses
     max_passages: int = 5         # sentences come from the best passages only
-    min_confidence: float = 0.5   # abstain below this (qa/abstention.py)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # abstain below this (qa/abstention.py)
     abstention: Abstention = DEFAULT_ABSTENTION
 
 

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.milvus import MilvusTarget
 from index.modes import SearchMode
+from qa.abstention import DEFAULT_MIN_CONFIDENCE
 from qa.errors import ConfigError
 from qa.limits import MAX_TOP_K
 
@@ -98,6 +99,9 @@ class Settings(BaseSettings):
                                   "the moment of asking (0: off).")
     recency_half_life_days: float = Field(30.0, gt=0, description="Days after which the recency "
                                           "boost halves.")
+    min_confidence: float = Field(
+        DEFAULT_MIN_CONFIDENCE, ge=0, le=1, description="Abstain when the answer's calibrated "
+        "confidence (qa/abstention.py) is below this; 0 never abstains on passage answers.")
 
     @field_validator("embed_precision")
     @classmethod

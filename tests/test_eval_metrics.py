@@ -367,5 +367,5 @@ def test_report_escapes_names(tmp_path: Path) -> None:
     assert "<b>" not in report
     row = next(line for line in report.splitlines() if "bm25" in line)
     assert row.startswith("| &lt;b&gt;bm25&lt;/b&gt; \\| $x$ |")
-    assert len(row.replace("\\|", "").split("|")) == 16  # 14 cells: the name's | is escaped
+    assert len(row.replace("\\|", "").split("|")) == 19  # 17 cells: the name's | is escaped
     assert "n/a" in row  # gold@5 etc. not measurable on q4 alone

@@ -1,0 +1,27 @@
+"""The multi-turn set in CI with the real model (it is small): follow-ups answered with
+rewriting, and new-topic questions not mistaken for follow-ups (eval/multiturn)."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.multiturn import demo_service, load_conversations, run, score
+from index.embed import SentenceTransformerEmbedder
+from qa.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+# The figures `python -m eval.multiturn` printed when these were set (docs/benchmark.md); the
+# issue's target for follow-ups is 34 of 37, not reached yet.
+MIN_FOLLOWUPS_RIGHT = 31
+MAX_NEW_TOPICS_MISTAKEN = 1
+
+
+def test_the_multi_turn_set_keeps_its_figures(real_embedder: SentenceTransformerEmbedder) -> None:
+    conversations = load_conversations()
+    with demo_service(real_embedder, Settings()) as service:
+        rewritten = score(run(service, conversations, rewrite=True))
+    assert rewritten.followups == 37 and rewritten.new_topics >= 10
+    assert rewritten.followups_right >= MIN_FOLLOWUPS_RIGHT, rewritten
+    assert rewritten.mistaken <= MAX_NEW_TOPICS_MISTAKEN, rewritten
+    assert rewritten.new_topic_right >= rewritten.new_topics - 2, rewritten
