@@ -211,12 +211,8 @@ def focus(question: str, history: Sequence[Turn]) -> str:
 
 def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp | None:
     """What `question` (searched as `query`) leans on, or None when it stands alone: the names
-    its pronoun points to, and the sentences the last answer said, which a follow-up with words
-    of its own ("Why did the number rise?") does not want again (one with none, "Who said
-    that?", is about them)."""
+    its pronoun points to, and the query whose words its evidence is judged by."""
     text = question.strip()
     if not history or not is_followup(text, history[-1]):
         return None
-    previous = history[-1]
-    said = previous.quotes if content_words(text) else ()
-    return FollowUp(tuple(borrowed_names(text, previous)), tuple(said), query)
+    return FollowUp(tuple(borrowed_names(text, history[-1])), query)

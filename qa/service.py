@@ -109,7 +109,8 @@ class NewsQA:
         self.library = Library(self.collection, self.embedder, settings.chunk_tokens,
                                settings.max_article_chars)
         self.answer_settings = answer_settings or AnswerSettings(
-            min_confidence=settings.min_confidence)
+            min_confidence=settings.min_confidence,
+            calibrated=self.query_embedder.name == AnswerSettings.abstention.calibrated_for)
         self.recency = recency or RecencySettings(settings.recency_weight,
                                                   settings.recency_half_life_days)
         self._embed_query = lru_cache(maxsize=1024)(self._embed_query_uncached)

@@ -170,7 +170,14 @@ def test_a_followup_in_the_same_conversation_gets_the_contract_value(client: Tes
     assert "$452 million" in followup["answer"]
     assert followup["conversation_id"] == first["conversation_id"]
     assert followup["query"].startswith(WORTH) and "Northwind" in followup["query"]
+    assert followup["follows_up"] == BRIDGE  # what the widget shows, not the borrowed words
     assert followup["citations"][0]["update_index"] == 2
+    storm = "How strong were Storm Elena's winds when it came ashore?"
+    new = client.post("/v1/chat", json={
+        "messages": [{"role": "user", "content": WORTH}, {"role": "assistant", "content": "..."},
+                     {"role": "user", "content": storm}],
+        "conversation_id": first["conversation_id"]}).json()
+    assert new["follows_up"] is None and new["query"] == storm
 
 
 def test_a_followup_without_server_state_is_resolved_from_the_messages(
