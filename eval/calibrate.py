@@ -20,19 +20,26 @@ import numpy as np
 from qa.abstention import FEATURES, KEYWORD_FEATURES
 
 
-def load(run_dir: Path, mode: str,
-         names: Sequence[str] = FEATURES) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Signals (one row per question with signals in `mode`), labels (1: answerable), ids."""
-    rows, labels, ids = [], [], []
+def load(run_dir: Path, mode: str, names: Sequence[str] = FEATURES,
+         target: str = "answerable"
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Signals (one row per question with signals in `mode`), answerable (1/0), the labels
+    the model is fitted to, and the question ids. The label is 1 for
+    an answerable question (`target` "answerable"), or for one whose answer held the gold
+    answer ("correct": the model then learns when an answer is right, not only whether some
+    article holds it; a run made with NEWSQA_MIN_CONFIDENCE=0 composed every answer)."""
+    rows, answerable, labels, ids = [], [], [], []
     for line in (run_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         signals = record["modes"].get(mode, {})
         if not all(signals.get(name) is not None for name in names):
             continue  # answered from the figure timeline: no passage evidence
         rows.append([float(signals[name]) for name in names])
-        labels.append(1.0 if record["answerable"] else 0.0)
+        right = record["answerable"] and (target == "answerable" or signals["answer_correct"])
+        labels.append(1.0 if right else 0.0)
+        answerable.append(1.0 if record["answerable"] else 0.0)
         ids.append(record["question_id"])
-    return np.asarray(rows), np.asarray(labels), ids
+    return np.asarray(rows), np.asarray(answerable), np.asarray(labels), ids
 
 
 def answer_scores(run_dir: Path, mode: str, names: Sequence[str], beta: np.ndarray,
@@ -99,7 +106,7 @@ def choose(conf: np.ndarray, y: np.ndarray, max_answerable: float,
 
 
 def cross_validated(x: np.ndarray, y: np.ndarray, ids: list[str], folds: int) -> np.ndarray:
-    """Each question's confidence from a model fitted without its fold."""
+    """Each question's confidence from a model fitted (to labels `y`) without its fold."""
     fold = np.asarray([int(i.encode().hex(), 16) % folds for i in ids])
     out = np.zeros(len(y))
     for k in range(folds):
@@ -116,12 +123,16 @@ def main() -> None:
     parser.add_argument("--max-answerable", type=float, default=0.08,
                         help="Most abstention allowed on answerable questions (0.08).")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--target", choices=("answerable", "correct"), default="answerable",
+                        help="Fit 'an article holds the answer' (the default), or 'the answer "
+                             "holds it'.")
     args = parser.parse_args()
     names = KEYWORD_FEATURES if args.mode == "bm25" else FEATURES
-    x, y, ids = load(args.run_dir, args.mode, names)
+    x, y, labels, ids = load(args.run_dir, args.mode, names, args.target)
     print(f"{len(y)} questions with passage evidence: {int(y.sum())} answerable, "
-          f"{int(len(y) - y.sum())} unanswerable; signals {', '.join(names)}")
-    beta = fit(x, y)
+          f"{int(len(y) - y.sum())} unanswerable; signals {', '.join(names)}; fitted to "
+          f"'{args.target}' ({int(labels.sum())} positive)")
+    beta = fit(x, labels)
     conf = confidences(beta, x)
     threshold = choose(conf, y, args.max_answerable)
     answerable, unanswerable = rates(conf, y, threshold)
@@ -132,7 +143,7 @@ def main() -> None:
     scores = answer_scores(args.run_dir, args.mode, names, beta, threshold)
     print(f"at {threshold:.2f}: answer-acc {scores['answer_acc']:.3f}, first-sentence accuracy "
           f"{scores['first_sentence_acc']:.3f}, {scores['mean_sentences']:.2f} sentences per answer")
-    held = cross_validated(x, y, ids, args.folds)
+    held = cross_validated(x, labels, ids, args.folds)
     cv_threshold = choose(held, y, args.max_answerable)
     a, u = rates(held, y, threshold)
     print(f"{args.folds}-fold cross-validated at {threshold:.2f}: {a:.1%} of answerable, "

@@ -27,6 +27,14 @@ from qa.abstention import (
 )
 from qa.answer_kind import expected_kind, holds_kind
 from qa.models import Answer, Citation, Passage
+from qa.sentence_rank import (
+    DEFAULT_SENTENCE_MODEL,
+    SENTENCE_FEATURES,
+    SentenceModel,
+    novelty,
+    pairs,
+    phrase_share,
+)
 from qa.sentences import split_sentences
 
 ABSTAIN_TEXT = ("The coverage I have does not answer this question, so I won't guess. "
@@ -52,13 +60,13 @@ def display_sentence(quote: str) -> str:
 @dataclass(frozen=True)
 class AnswerSettings:
     max_sentences: int = 3
-    keep_ratio: float = 0.75      # further sentences need this share of the best one's score...
-    min_overlap: float = 0.34     # ...hold this share of the question's weighted terms...
-    min_new: float = 0.2          # ...and add this share that the sentences before lack
-    rank_weight: float = 0.15
-    dense_weight: float = 1.0     # weight of the passage's cosine to the question
-    kind_weight: float = 0.25     # bonus for holding the kind of thing asked for
-    about_weight: float = 0.1     # bonus for naming what a follow-up's pronoun points to
+    sentences: SentenceModel = DEFAULT_SENTENCE_MODEL  # which sentence answers (log-odds)
+    keep_margin: float = 1.5      # further sentences need log-odds within this of the best's...
+    min_overlap: float = 0.2      # ...hold this share of the question's weighted terms...
+    min_new: float = 0.0          # ...add this share that the sentences before lack...
+    max_similar: float = 0.5      # ...share at most this much of their terms with one chosen...
+    same_kind: bool = True        # ...and hold the kind of thing asked for (qa/answer_kind.py)
+    about_weight: float = 1.0     # log-odds added for naming what a follow-up's pronoun means
     max_passages: int = 5         # sentences come from the best passages only
     min_confidence: float = DEFAULT_MIN_CONFIDENCE  # abstain below this (qa/abstention.py)
     abstention: Abstention = DEFAULT_ABSTENTION
@@ -77,10 +85,12 @@ class _Candidate:
     end: int
     terms: frozenset[str]
     overlap: float
-    score: float
+    score: float  # log-odds that it holds the answer (qa/sentence_rank.py)
+    signals: tuple[float, ...] = ()
 
 
 TermWeights = dict[str, float]
+_KIND = SENTENCE_FEATURES.index("kind")
 
 
 @dataclass(frozen=True)
@@ -124,46 +134,72 @@ def about(passages: list[Passage], names: tuple[str, ...]) -> list[Passage]:
 def _candidates(question: str, weights: TermWeights, passages: list[Passage],
                 settings: AnswerSettings, follow_up: FollowUp) -> list[_Candidate]:
     kind = expected_kind(question)
-    name_weights = _name_terms(follow_up.names)
+    names = [frozenset(analyze(name)) for name in follow_up.names]
+    asked_pairs = pairs(analyze(question))
     out = []
     for rank, passage in enumerate(passages):
         text = passage.chunk.text
-        for span in split_sentences(text):
-            if span.heading:
+        spans = [_quote_bounds(text, s.start, s.end) for s in split_sentences(text)
+                 if not s.heading]
+        analysed = [analyze(text[start:end]) for start, end in spans]
+        terms = [frozenset(a) for a in analysed]
+        title = frozenset(analyze(passage.chunk.title))
+        for i, (start, end) in enumerate(spans):
+            if not terms[i]:
                 continue
-            start, end = _quote_bounds(text, span.start, span.end)
-            terms = frozenset(analyze(text[start:end]))
-            if not terms:
-                continue
-            overlap = coverage(weights, terms)
-            score = (overlap + rank_bonus(rank, settings.rank_weight)
-                     + settings.dense_weight * (passage.dense_score or 0.0)
-                     + settings.kind_weight * holds_kind(text[start:end], kind, question)
-                     + settings.about_weight * coverage(name_weights, terms))
-            out.append(_Candidate(passage, rank, start, end, terms, overlap, score))
+            neighbours = title.union(*terms[max(i - 1, 0):i], *terms[i + 1:i + 2])
+            overlap = coverage(weights, terms[i])
+            signals = (overlap, phrase_share(asked_pairs, pairs(analysed[i])),
+                       coverage(weights, neighbours - terms[i]),
+                       passage.dense_score or 0.0, 1.0 / (1 + rank),
+                       float(holds_kind(text[start:end], kind, question)),
+                       novelty(terms[i], weights), float(i == 0))
+            score = (settings.sentences.score(signals)
+                     + settings.about_weight * any(n and n <= terms[i] for n in names))
+            out.append(_Candidate(passage, rank, start, end, terms[i], overlap, score, signals))
     return sorted(out, key=lambda c: (-c.score, c.rank, c.start))
 
 
-def rank_bonus(rank: int, weight: float = AnswerSettings.rank_weight) -> float:
-    return weight / (1 + rank)
+def _odds(score: float) -> float:
+    return 1.0 / (1.0 + math.exp(-score))
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
 
 
 def _pick(candidates: list[_Candidate], weights: TermWeights,
           settings: AnswerSettings) -> list[_Candidate]:
     """The best sentence, then those that earn their place: each answers the same question
-    (a real share of its terms, a score near the best) with terms the ones before it lack."""
+    (nearly as likely to hold the answer, a real share of the question's terms, the kind of
+    thing asked for) and is not a near-copy of one chosen."""
     best = candidates[0]
     chosen = [best]
     covered = set(best.terms)
+    floor = best.score - settings.keep_margin
     for cand in candidates[1:]:
-        if len(chosen) == settings.max_sentences or cand.score < settings.keep_ratio * best.score:
+        if len(chosen) == settings.max_sentences or cand.score < floor:
             break
         new = coverage(weights, (cand.terms - covered) & weights.keys())
-        if cand.overlap < settings.min_overlap or new < settings.min_new:
+        if (cand.overlap < settings.min_overlap or new < settings.min_new
+                or (settings.same_kind and not cand.signals[_KIND])
+                or any(_similar(cand.terms, c.terms) > settings.max_similar for c in chosen)):
             continue
         chosen.append(cand)
         covered |= cand.terms
     return chosen
+
+
+def sentence_signals(question: str, passages: list[Passage], idf: Callable[[str], float],
+                     n_docs: int = 0, settings: AnswerSettings | None = None
+                     ) -> list[tuple[str, tuple[float, ...]]]:
+    """Each candidate sentence of `passages` (its quote) with its signals, as the answer sees
+    them (qa/sentence_rank.py): what `python -m eval.fit_sentences` fits the model on."""
+    settings = settings or AnswerSettings()
+    weights = question_weights(question, idf, n_docs)
+    return [(c.passage.chunk.text[c.start:c.end], c.signals)
+            for c in _candidates(question, weights, passages[:settings.max_passages], settings,
+                                 FollowUp())]
 
 
 def evidence_of(candidates: list[_Candidate], passages: list[Passage],
@@ -176,16 +212,20 @@ def evidence_of(candidates: list[_Candidate], passages: list[Passage],
     return Evidence(best_dense=max(cosines) if cosines else None,
                     sentence_coverage=coverage(weights, candidates[0].terms) if candidates else 0.0,
                     evidence_coverage=coverage(weights, seen),
-                    agreement=rankings_agree(passages))
+                    agreement=rankings_agree(passages),
+                    answer_odds=_odds(candidates[0].score) if candidates else 0.0)
 
 
 def _answers(candidates: list[_Candidate], evidence: Evidence, confidence: float,
-             settings: AnswerSettings, legacy: TermWeights) -> bool:
-    """Whether to answer: by the calibrated confidence, or for an embedder it was not fitted
-    for by the rule before calibration (its term weights: an unseen term weighs 0.1)."""
+             settings: AnswerSettings, legacy: TermWeights, windowed: bool) -> bool:
+    """Whether to answer: by the calibrated confidence; or by the rule before calibration (its
+    term weights: an unseen term weighs 0.1) for an embedder the model was not fitted for, and
+    for a question that bounds the evidence by a time it writes ("since 2 PM"): the model was
+    fitted on questions over all the coverage, and a window leaves fewer, weaker passages that
+    are still what was asked for."""
     if not candidates:
         return False
-    if settings.calibrated:
+    if settings.calibrated and (not windowed or confidence >= settings.min_confidence):
         return confidence >= settings.min_confidence
     return (coverage(legacy, candidates[0].terms) >= settings.uncalibrated_overlap
             or (evidence.best_dense or 0.0) >= settings.uncalibrated_dense)
@@ -193,11 +233,12 @@ def _answers(candidates: list[_Candidate], evidence: Evidence, confidence: float
 
 def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], float],
                    settings: AnswerSettings | None = None, n_docs: int = 0,
-                   follow_up: FollowUp | None = None) -> Answer:
+                   follow_up: FollowUp | None = None, windowed: bool = False) -> Answer:
     """An extractive, cited answer to `question` from `passages` (best first), or an abstention.
 
     `idf` weighs the question's terms; `n_docs` (the number of indexed passages) sets the
-    weight of a term that no passage holds; `follow_up` is what a follow-up leans on."""
+    weight of a term that no passage holds; `follow_up` is what a follow-up leans on;
+    `windowed`: the question's own words bound the evidence by a time."""
     settings = settings or AnswerSettings()
     follow_up = follow_up or FollowUp()
     weights = question_weights(question, idf, n_docs)
@@ -207,8 +248,9 @@ def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], 
                  if follow_up.searched else weights)
     evidence = evidence_of(candidates, top, judged_by)
     confidence = settings.abstention.confidence(evidence) if candidates else 0.0
-    legacy = {} if settings.calibrated else {t: max(idf(t), 0.1) for t in analyze(question)}
-    if not _answers(candidates, evidence, confidence, settings, legacy):
+    legacy = ({} if settings.calibrated and not windowed
+              else {t: max(idf(t), 0.1) for t in analyze(question)})
+    if not _answers(candidates, evidence, confidence, settings, legacy, windowed):
         return Answer(ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
                       confidence=confidence, evidence=evidence)
     parts, citations = [], []

@@ -23,7 +23,7 @@ _NUMBER_Q = re.compile(r"\b(?:how (?:many|much|far|old|big|large|tall|fast|stron
                        r"rate|age|total)|at what (?:price|rate|age))\b", re.IGNORECASE)
 _TIME_Q = re.compile(r"\b(?:when|what (?:year|month|day|date|time)|which (?:year|month|day|date)|"
                      r"how long ago|since when|until when)\b", re.IGNORECASE)
-_NAME_Q = re.compile(r"\b(?:who|whom|whose|which (?:company|firm|country|city|state|team|"
+_NAME_Q = re.compile(r"\b(?:who|whom|whose|where|which (?:company|firm|country|city|state|team|"
                      r"person|player|man|woman|group|party|agency|organization|organisation|"
                      r"nation|leader|official|politician|actor|actress|singer|band|film|movie|"
                      r"brand|court|club|airline|bank|university|school|network|app|platform)|"

@@ -40,6 +40,9 @@ _ANAPHORA = frozenset(
     "one ones same such former latter".split())
 _LEADS = ("and ", "and,", "but ", "so ", "also ", "what about ", "how about ", "then ",
           "what else", "anything else")
+# Pronouns that point at a person or an organisation the last answer named ("her concern",
+# "their contract"); "it" and "that" point at the topic, which the borrowed words carry.
+_PERSONAL = frozenset("they them their theirs he she him his her hers".split())
 # Question scaffolding: words that carry no topic of their own.
 _FILLER = frozenset(
     "much many long often far tell say said know kind sort please thing things happen happened "
@@ -211,8 +214,10 @@ def focus(question: str, history: Sequence[Turn]) -> str:
 
 def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp | None:
     """What `question` (searched as `query`) leans on, or None when it stands alone: the names
-    its pronoun points to, and the query whose words its evidence is judged by."""
+    its pronoun points to (for "her", "their": the last answer's; "it" names none), and the
+    query whose words its evidence is judged by."""
     text = question.strip()
     if not history or not is_followup(text, history[-1]):
         return None
-    return FollowUp(tuple(borrowed_names(text, history[-1])), query)
+    personal = any(w.lower() in _PERSONAL for w in words(text))
+    return FollowUp(tuple(borrowed_names(text, history[-1])) if personal else (), query)

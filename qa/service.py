@@ -15,7 +15,7 @@ import numpy as np
 from index.collection import Collection, FusionSettings
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from index.modes import SEARCH_MODES, SearchMode
-from qa.answer import AnswerSettings, FollowUp, compose_answer
+from qa.answer import AnswerSettings, FollowUp, compose_answer, sentence_signals
 from qa.citations import quote_is_verbatim, verified
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.figures.changes import ArticleChanges
@@ -324,7 +324,7 @@ class NewsQA:
         if not passages and window.since is not None:
             return Answer(empty_window_text(window), abstained=True)
         return compose_answer(text, passages, self.collection.idf, self.answer_settings,
-                              len(self.collection), follow_up)
+                              len(self.collection), follow_up, window.phrase is not None)
 
     def figures(self, query: str, as_of: datetime | None = None,
                 tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:
@@ -337,6 +337,15 @@ class NewsQA:
         """The updates of an article published after `since`, with the figures new in them."""
         zone = self.settings.zone
         return self.desk.changes(article_id, aware(since, zone), aware(as_of, zone))
+
+    def sentence_signals(self, question: str, passages: list[Passage]
+                         ) -> list[tuple[str, tuple[float, ...]]]:
+        """The candidate sentences an answer to `question` from `passages` would choose among,
+        each with its signals (qa/sentence_rank.py), for refitting the sentence model. The
+        question is read as an answer reads it, without the times it writes."""
+        question = without_phrases(question, find_time_phrases(question))
+        return sentence_signals(question, passages, self.collection.idf, len(self.collection),
+                                self.answer_settings)
 
     def quote_is_verbatim(self, citation: Citation) -> bool:
         """Is the citation's quote, at its offsets, exactly the stored text of its section?"""

@@ -14,7 +14,7 @@ import pytest
 from index.embed import HashingEmbedder
 from qa.answer import AnswerSettings, compose_answer
 from qa.conversation import Chat, Message
-from qa.followup import Turn, is_followup, resolve
+from qa.followup import Turn, is_followup, leaning_on, resolve
 from qa.models import Chunk, Passage, SectionRef
 from qa.service import NewsQA
 from qa.settings import Settings
@@ -173,3 +173,22 @@ def test_a_question_the_coverage_answers_is_answered_with_its_confidence(
     answer = real_coverage.ask(BRIDGE).answer
     assert not answer.abstained
     assert answer.confidence is not None and answer.confidence >= AnswerSettings().min_confidence
+
+
+FIRE = Turn("How much of the Cedar Ridge wildfire is contained?",
+            "How much of the Cedar Ridge wildfire is contained?", "",
+            ("Fire chief Dana Whitfield said containment had reached 35 percent.",))
+
+
+def test_it_points_at_the_topic_not_at_a_person_the_last_answer_quoted() -> None:
+    """'What started it?' asks about the fire: its answer must not be drawn from passages that
+    name the fire chief the last answer quoted."""
+    leans = leaning_on("What started it?", [FIRE], "What started it? (Cedar Ridge wildfire)")
+    assert leans is not None and leans.names == ()
+
+
+def test_her_points_at_the_person_the_last_answer_named() -> None:
+    dissent = Turn("Who voted against the bridge contract?", "Who voted against the bridge contract?",
+                   "", ("Council member Rosa Delgado voted against the award.",))
+    leans = leaning_on("What was her concern?", [dissent], "What was her concern? (bridge)")
+    assert leans is not None and "Rosa Delgado" in leans.names
