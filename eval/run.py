@@ -103,7 +103,8 @@ def reused_index(service: NewsQA, dataset: Dataset, index_dir: Path) -> dict[str
         raise DatasetError(f"{index_dir} holds {health.articles} articles, but {dataset.name} has "
                            f"{expected}; reuse only the index a run built from this dataset")
     return {"chunks": health.chunks, "seconds": 0.0, "chunks_per_s": None, "newly_embedded": 0,
-            "embed_seconds": 0.0, "reused": str(index_dir)}
+            "embed_seconds": 0.0, "ingest_seconds": 0.0, "ingest_chunks_per_s": None,
+            "reused": str(index_dir)}
 
 
 def asked_on(question: EvalQuestion, zone: Any) -> datetime | None:
