@@ -42,7 +42,7 @@ class SentenceModel:
 
 # Fitted by `python -m eval.fit_sentences` on the development slice (docs/benchmark.md).
 DEFAULT_SENTENCE_MODEL = SentenceModel(
-    intercept=-6.116, weights=(3.601, 1.546, 1.165, -0.399, 0.570, 2.379, 1.066, 0.071))
+    intercept=-6.097, weights=(3.608, 1.505, 1.165, -0.406, 0.569, 2.385, 1.046, 0.066))
 
 
 def novelty(terms: frozenset[str], question_terms: Mapping[str, float]) -> float:
