@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 # The figures `python -m eval.multiturn` printed when these were set (docs/benchmark.md); the
 # issue's target for follow-ups is 34 of 37, not reached yet.
-MIN_FOLLOWUPS_RIGHT = 31
+MIN_FOLLOWUPS_RIGHT = 32
 MAX_NEW_TOPICS_MISTAKEN = 1
 
 
