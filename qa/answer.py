@@ -157,7 +157,8 @@ def _candidates(question: str, weights: TermWeights, passages: list[Passage],
             score = (settings.sentences.score(signals)
                      + settings.about_weight * any(n and n <= terms[i] for n in names))
             out.append(_Candidate(passage, rank, start, end, terms[i], overlap, score, signals))
-    return sorted(out, key=lambda c: (-c.score, c.rank, c.start))
+    # a sentence that holds none of the question's terms never leads one that holds some
+    return sorted(out, key=lambda c: (c.overlap <= 0, -c.score, c.rank, c.start))
 
 
 def _odds(score: float) -> float:
