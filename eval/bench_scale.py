@@ -19,6 +19,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -58,12 +59,17 @@ def _settings(directory: Path, embedder: str, precision: str = "auto") -> Any:
     return Settings(data_dir=directory, embedder=embedder, embed_precision=precision)
 
 
+_GRAPH_HOME = Path(tempfile.gettempdir()) / "newsqa-bench-scale"
+
+
 def _model(embedder: str, precision: str = "auto") -> Any:
     """The embedder a service would make; `precision="fp32"` names its cache as the fp32
     vectors the benchmark's base reuses (a bf16 name would find none of them)."""
     from qa.service import make_embedder
 
-    return make_embedder(_settings(Path("."), embedder, precision))
+    # the question model's ONNX graph is saved under the data directory: one shared by every
+    # run of this benchmark, not the working directory the command ran in
+    return make_embedder(_settings(_GRAPH_HOME, embedder, precision))
 
 
 # -- the base: real articles through the real ingest path ----------------------------------

@@ -599,7 +599,7 @@
         showNotice(turn.answerEl, "error", "The connection to the newsqa server at " + cfg.endpoint +
           " was lost before the answer finished. Try asking again.");
       } else {
-        explainUnreachable(turn);
+        return explainUnreachable(turn); // the turn stays busy until the probe has told why
       }
     }
 
@@ -615,7 +615,7 @@
         showNotice(turn.answerEl, "error", unreachable);
         return;
       }
-      fetch(cfg.endpoint + "/healthz", { mode: "no-cors", cache: "no-store", credentials: "omit" })
+      return fetch(cfg.endpoint + "/healthz", { mode: "no-cors", cache: "no-store", credentials: "omit" })
         .then(function () {
           showNotice(turn.answerEl, "error", "The newsqa server at " + cfg.endpoint +
             " is up but does not allow this page's origin (" + window.location.origin +

@@ -231,7 +231,9 @@ def test_a_page_whose_origin_the_server_refuses_is_told_so(
     page.goto(story)
     page.wait_for_selector(".newsqa:not([hidden])")
     origin = story.rsplit("/", 1)[0]
-    text = ask(page, BRIDGE).inner_text()
+    answer = ask(page, BRIDGE)
+    answer.locator(".newsqa-notice").wait_for()  # the probe that tells why can come after
+    text = answer.inner_text()
     assert f"does not allow this page's origin ({origin})" in text, text
     assert f"add {origin} to NEWSQA_CORS_ORIGINS" in text, text
     assert "Check your connection" not in text
@@ -243,7 +245,9 @@ def test_a_page_whose_server_is_down_is_told_it_is_unreachable(
     story = news_site(story_embedding(base_url, dead))
     page.goto(story)
     page.wait_for_selector(".newsqa:not([hidden])")
-    text = ask(page, BRIDGE).inner_text()
+    answer = ask(page, BRIDGE)
+    answer.locator(".newsqa-notice").wait_for()
+    text = answer.inner_text()
     assert f"Couldn't reach the newsqa server at {dead}. Check your connection" in text, text
     assert "origin" not in text
 
