@@ -17,6 +17,7 @@ from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from index.modes import SEARCH_MODES, SearchMode
 from qa.answer import AnswerSettings, FollowUp, compose_answer, sentence_signals
 from qa.citations import quote_is_verbatim, verified
+from qa.digest import asks_what_was_reported, digest_answer
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.figures.changes import ArticleChanges
 from qa.figures.desk import FigureDesk
@@ -323,6 +324,11 @@ class NewsQA:
                                window.story)
         if not passages and window.since is not None:
             return Answer(empty_window_text(window), abstained=True)
+        if window.phrase is not None and window.since is not None and asks_what_was_reported(text):
+            digest = digest_answer(text, passages, self.collection.idf,
+                                   self.answer_settings.max_sentences)
+            if digest is not None:
+                return digest
         return compose_answer(text, passages, self.collection.idf, self.answer_settings,
                               len(self.collection), follow_up, window.phrase is not None)
 
