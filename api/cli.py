@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from api.cli_client import KEY_ENV, SERVER_ENV, ServerError, answer_view, ask_server, server_url
 from api.cli_common import AsJson, AsOf, DataDir, open_service, run_command, settings_for
 from api.cli_errors import TranslatingGroup
-from api.cli_figures import bench_figures_command, changes_command, figures_command, stamp_text
+from api.cli_figures import bench_figures_command, changes_command, figures_command
+from api.cli_render import AnswerView, show_answer, show_json
 from eval.cli import eval_command
 from index.modes import SEARCH_MODES
 from qa.limits import MAX_TOP_K
@@ -61,8 +63,25 @@ def ask(question: str,
         top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=MAX_TOP_K)] = None,  # noqa: UP045
         mode: Annotated[Optional[str], typer.Option(help=MODES_HELP)] = None,  # noqa: UP045
         as_of: AsOf = None,
+        server: Annotated[Optional[str], typer.Option(  # noqa: UP045
+            "--server", metavar="URL", help=f"Ask the newsqa server at URL (default: "
+            f"${SERVER_ENV}; empty: answer from the data directory). Its API key: "
+            f"${KEY_ENV}.")] = None,
         data_dir: DataDir = None) -> None:
     """Answer QUESTION from the ingested coverage, with quotes and timestamps."""
+    base = server_url(server)
+    if base is not None:
+        if data_dir is not None:
+            raise ServerError(f"--data-dir and a server ({base}) were both given; drop --data-dir "
+                              f"to ask the server, or unset {SERVER_ENV} (and drop --server) to "
+                              "answer from the data directory", 2)
+        reply = ask_server(base, question, top_k, mode, as_of)
+        if as_json:
+            show_json(reply)
+        else:
+            show_answer(answer_view(base, reply))
+        return
+
     from api.schemas import AskResponse
     from qa.timeparse import parse_timestamp
 
@@ -72,16 +91,7 @@ def ask(question: str,
         return AskResponse.of(service.ask(question, top_k, mode, moment))
 
     def show(result: AskResponse) -> None:
-        typer.echo(result.answer)
-        w = result.window
-        if w.since or w.as_of:
-            asked = f" (from “{w.from_question}”)" if w.from_question else ""
-            typer.echo(f"  window: after {w.since or 'the start'}, up to {w.as_of or 'now'}{asked}")
-        for c in result.citations:
-            where = "body" if c.section == "body" else f"update {c.update_index}"
-            when = stamp_text(c.timestamp, c.timestamp_precision, c.timestamp_zone)
-            typer.echo(f"  [{c.marker}] {c.title} — {where}, {when}")
-            typer.echo(f"      “{c.quote}”")
+        show_answer(AnswerView.from_json(result.model_dump()))
 
     run_command(data_dir, compute, as_json, show)
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from api.cli_client import ServerError
 from eval.errors import DatasetError
 from index.errors import IndexSetupError
 from qa.errors import ArticleParseError, NewsqaError
@@ -43,6 +44,8 @@ def user_errors() -> Iterator[None]:
         yield
     except DOMAIN_ERRORS as exc:
         fail(str(exc), exit_code(exc))
+    except ServerError as exc:  # the server the CLI asked: unreachable, or it refused
+        fail(str(exc), exc.exit_code)
 
 
 class TranslatingGroup(TyperGroup):

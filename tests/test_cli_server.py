@@ -1,0 +1,195 @@
+"""`newsqa ask --server URL`: the CLI asks a real server on loopback and prints what it prints
+when it answers from the data directory; every way the server can fail is one readable line."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner, Result
+
+from api.app import create_app, server_options
+from api.cli import app as cli
+from index.embed import HashingEmbedder
+from qa.service import NewsQA
+from qa.settings import Settings
+from tests.conftest import DEMO, ROOT
+
+KEY = "k" * 24
+PORTS = range(8700, 8800)  # this area's loopback ports
+QUESTIONS: list[list[str]] = [
+    ["How much will the Quay Street Bridge replacement cost?"],
+    ["How much will the Quay Street Bridge replacement cost?", "--as-of", "2026-03-14T12:00:00"],
+    ["What changed about the bridge contract since 2 PM?"],
+    ["When is the storm expected to make landfall?", "--mode", "bm25", "--top-k", "3"],
+    ["What is the best recipe for sourdough bread?"],
+]
+LOCAL = {"NEWSQA_SERVER": None, "NEWSQA_EMBEDDER": "hashing", "NEWSQA_API_KEY": None,
+         "NEWSQA_API_KEYS": None, "NEWSQA_API_KEYS_FILE": None}
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+
+
+@contextmanager
+def serving(data: Path, **settings: Any) -> Iterator[str]:
+    """`newsqa serve` on the data directory, in a thread, on a loopback port; its base URL."""
+    config = Settings(data_dir=data, embedder="hashing", **settings)
+    service = NewsQA(config, embedder=HashingEmbedder())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(config, service), host="127.0.0.1",
+                                           port=port, log_level="warning",
+                                           **server_options(config)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        service.close()
+
+
+def newsqa(*args: str, **env: str | None) -> Result:
+    return CliRunner().invoke(cli, list(args), env={**LOCAL, **env})
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    ingested = newsqa("ingest", str(DEMO), "--data-dir", str(folder))
+    assert ingested.exit_code == 0, ingested.output
+    return folder
+
+
+def test_the_server_path_prints_what_the_local_path_prints(data: Path) -> None:
+    local = [newsqa("ask", *q, "--data-dir", str(data)) for q in QUESTIONS]
+    local_json = [json.loads(newsqa("ask", *q, "--json", "--data-dir", str(data)).output)
+                  for q in QUESTIONS]
+    with serving(data) as base:
+        remote = [newsqa("ask", *q, "--server", base) for q in QUESTIONS]
+        remote_json = [json.loads(newsqa("ask", *q, "--json", NEWSQA_SERVER=base).output)
+                       for q in QUESTIONS]
+    for here, there in zip(local, remote, strict=True):
+        assert here.exit_code == there.exit_code == 0, there.output
+        assert there.output == here.output
+    for here, there in zip(local_json, remote_json, strict=True):
+        assert here.pop("took_ms") >= 0 and there.pop("took_ms") >= 0
+        assert there == here
+    shown = "\n".join(r.output for r in remote)
+    # what the comparison covers: markers, dated and zone-less times, a window, an abstention
+    assert "[1]" in shown and "(date only)" in shown and "(zone not stated)" in shown
+    assert "window: after" in shown and "up to 2026-03-14T12:00:00" in shown
+    assert remote_json[-1]["abstained"] is True and remote_json[-1]["citations"] == []
+    sources = "".join(p.read_text(encoding="utf-8") for p in DEMO.glob("*.txt"))
+    for body in remote_json:
+        assert all(c["quote"] in sources for c in body["citations"])
+
+
+def test_an_unreachable_server_is_named_and_nothing_is_answered_locally(data: Path) -> None:
+    base = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = newsqa("ask", "How much will the bridge cost?", NEWSQA_SERVER=base,
+                    NEWSQA_DATA_DIR=str(data))
+    assert result.exit_code == 1
+    assert f"cannot reach the newsqa server at {base}" in result.output
+    assert "connection refused" in result.output and "unset NEWSQA_SERVER" in result.output
+    assert "[1]" not in result.output and "Traceback" not in result.output
+
+
+def test_a_server_that_needs_a_key_says_which_setting_to_set(data: Path) -> None:
+    question = "How much will the Quay Street Bridge replacement cost?"
+    with serving(data, api_keys=[KEY], read_keys_required=True) as base:
+        without = newsqa("ask", question, "--server", base)
+        wrong = newsqa("ask", question, "--server", base, NEWSQA_API_KEY="w" * 24)
+        right = newsqa("ask", question, "--server", base, NEWSQA_API_KEY=KEY)
+        servers_own = newsqa("ask", question, "--server", base, NEWSQA_API_KEYS=f"{KEY},{'x' * 20}")
+    assert without.exit_code == 1 and "needs an API key (401" in without.output
+    assert "set NEWSQA_API_KEY" in without.output
+    assert wrong.exit_code == 1 and "is not one the server knows" in wrong.output
+    assert right.exit_code == 0 and "[1]" in right.output, right.output
+    assert servers_own.output == right.output
+
+
+def test_a_rate_limited_client_is_told_when_to_retry(data: Path) -> None:
+    with serving(data, rate_limits={"ask": 1}) as base:
+        first = newsqa("ask", "How much will the bridge cost?", "--server", base)
+        second = newsqa("ask", "How much will the bridge cost?", "--server", base)
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 1
+    assert "limiting this client (429" in second.output and "retry in" in second.output
+    assert "Traceback" not in second.output
+
+
+def test_the_servers_refusal_of_an_option_is_passed_on(data: Path) -> None:
+    with serving(data) as base:
+        bad_time = newsqa("ask", "How much?", "--as-of", "yesterday-ish", "--server", base)
+        bad_mode = newsqa("ask", "How much?", "--mode", "fuzzy", "--server", base)
+        empty = newsqa("ask", "   ", "--server", base)
+    assert bad_time.exit_code == 2
+    assert "refused the question (400): as_of:" in bad_time.output
+    assert "'yesterday-ish'" in bad_time.output and "ISO 8601" in bad_time.output
+    assert bad_mode.exit_code == 2 and "mode:" in bad_mode.output and "'hybrid'" in bad_mode.output
+    assert empty.exit_code == 2 and "question: is empty" in empty.output
+
+
+def test_a_server_address_that_is_no_url_or_no_newsqa_is_refused(data: Path) -> None:
+    class NotNewsqa(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>a router's login page</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = http.server.HTTPServer(("127.0.0.1", free_port()), NotNewsqa)
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        foreign = newsqa("ask", "q", "--server", f"http://127.0.0.1:{other.server_port}")
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert foreign.exit_code == 1 and "not newsqa's JSON" in foreign.output
+    no_url = newsqa("ask", "q", "--server", "localhost:8000")
+    assert no_url.exit_code == 2 and "--server='localhost:8000' is not a server address" in no_url.output
+    both = newsqa("ask", "q", "--server", "http://127.0.0.1:1", "--data-dir", str(data))
+    assert both.exit_code == 2 and "drop --data-dir" in both.output
+
+
+def test_asking_a_server_loads_nothing_that_answering_needs(data: Path) -> None:
+    """The client path is the standard library: no model, index, database or web framework."""
+    probe = ("import sys\nfrom api.cli import app\n"
+             "try:\n    app(sys.argv[1:])\nexcept SystemExit as exc:\n    code = exc.code\n"
+             "heavy = ['numpy', 'faiss', 'onnxruntime', 'tokenizers', 'torch', 'sqlalchemy', "
+             "'fastapi', 'qa.service', 'index.store']\n"
+             "print('LOADED', [m for m in heavy if m in sys.modules], code)\n")
+    with serving(data) as base:
+        run = subprocess.run([sys.executable, "-c", probe, "ask", "How much will the bridge cost?",
+                              "--server", base], capture_output=True, text=True, cwd=ROOT,
+                             timeout=60)
+    assert "[1]" in run.stdout, run.stdout + run.stderr
+    assert "LOADED [] 0" in run.stdout
