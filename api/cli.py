@@ -125,7 +125,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
           demo: Annotated[bool, typer.Option(help="Ingest the bundled demo corpus first.")] = False,
           data_dir: DataDir = None) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     from qa.service import NewsQA
 
@@ -137,14 +137,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
             ingest_files(service, [DEMO_CORPUS])
         # the model's session loads in native code while the web framework is imported: on two
         # cores the two waits overlap instead of adding up (the lifespan's warm-up is then free)
-        warming = threading.Thread(target=service.warm_up, name="warm-up", daemon=True)
-        warming.start()
-        import uvicorn
+        with ThreadPoolExecutor(1, thread_name_prefix="warm-up") as pool:
+            warming = pool.submit(service.warm_up)
+            import uvicorn
 
-        from api.app import create_app, server_options
+            from api.app import create_app, server_options
 
-        app_ = create_app(settings, service, bind_host=host)
-        warming.join()
+            app_ = create_app(settings, service, bind_host=host)
+            warming.result()  # a model that cannot load stops here: one error line, no server
         typer.echo(f"newsqa serving {service.health().articles} articles at "
                    f"http://{host}:{port}/ (API docs at /docs); {app_.state.access.describe()}")
         uvicorn.run(app_, host=host, port=port, log_level="info", **server_options(settings))

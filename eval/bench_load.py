@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import socket
 import subprocess
@@ -69,10 +70,12 @@ class Step:
         return self.ok / self.seconds
 
     def percentile(self, q: float) -> float:
+        """The nearest-rank percentile: the smallest latency that q% of requests did not exceed
+        (its rank rounded up, never to the nearest: p99 of 170 is the 169th, not the 168th)."""
         ordered = sorted(self.latencies_ms)
         if not ordered:
             return float("nan")
-        return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered) / 100) - 1))]
 
     def row(self) -> str:
         other = ", ".join(f"{n}x {s}" for s, n in sorted(self.statuses.items()) if s != "200")

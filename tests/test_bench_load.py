@@ -32,3 +32,12 @@ def test_held_is_the_busiest_step_under_the_target_with_no_error() -> None:
     failing = bench_load.Step(16, 1.0, (20.0,) * 200, {"200": 200, "503": 1})
     assert bench_load.held([fast, busier, too_slow, failing], 200.0) is busier
     assert bench_load.held([too_slow], 200.0) is None
+
+
+def test_p99_is_the_nearest_rank_not_one_below() -> None:
+    """p99 of 170 requests is the 169th fastest (99% of 170 is 168.3; the rank is rounded up):
+    the slowest 1% is what the target is about, so the row must not read one rank faster."""
+    step = bench_load.Step(1, 1.0, tuple(float(ms) for ms in range(170, 0, -1)), {"200": 170})
+    assert step.percentile(99) == 169.0
+    assert step.percentile(50) == 85.0 and step.percentile(100) == 170.0
+    assert bench_load.Step(1, 1.0, (7.0,), {"200": 1}).percentile(99) == 7.0

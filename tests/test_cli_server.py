@@ -193,3 +193,21 @@ def test_asking_a_server_loads_nothing_that_answering_needs(data: Path) -> None:
                              timeout=60)
     assert "[1]" in run.stdout, run.stdout + run.stderr
     assert "LOADED [] 0" in run.stdout
+
+
+def test_a_model_that_cannot_load_stops_serve_with_one_message(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model loads in a thread while the web framework is imported; its failure is the one
+    `error:` line of the CLI, not a thread's traceback and then the lifespan's again."""
+    from index.errors import EmbedderUnavailable
+
+    reason = "could not load embedding model 'broken': no weights in the folder"
+
+    def broken(self: NewsQA) -> None:
+        raise EmbedderUnavailable(reason)
+
+    monkeypatch.setattr(NewsQA, "warm_up", broken)
+    result = newsqa("serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"))
+    assert result.exit_code == 1
+    assert result.output.count(reason) == 1, result.output
+    assert "Traceback" not in result.output and "newsqa serving" not in result.output
