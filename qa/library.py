@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -311,10 +312,13 @@ class Library:
         """Store what is new in `article`; all of it or (on any error) none of it."""
         return self.ingest_many([article])[0]
 
-    def ingest_many(self, articles: list[Article]) -> list[IngestResult]:
+    def ingest_many(self, articles: list[Article],
+                    written: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
         """`ingest` each article, embedding the new chunks of all of them in one call (large,
         length-sorted batches embed several times faster than one section at a time). Each
-        article is still written atomically; an invalid one raises before anything is written."""
+        article is still written atomically; an invalid one raises before anything is written.
+        One refused later (an id clashing in case, a document the engine refuses) raises after
+        the ones before it were stored: `written` hears of each as it is."""
         for article in articles:
             self.validate(article)
         results: list[IngestResult] = []
@@ -333,6 +337,8 @@ class Library:
                     part = vectors[offset:offset + used] if vectors is not None else None
                     offset += used
                     results.append(self._write(plan, part))
+                    if written is not None:
+                        written(results[-1])
         return results
 
     def _plan(self, article: Article) -> _Plan:

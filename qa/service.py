@@ -171,13 +171,21 @@ class NewsQA:
 
     def _ingest_group(self, group: list[tuple[Path, Article | NewsqaError]]) -> list[FileOutcome]:
         articles = [item for _, item in group if isinstance(item, Article)]
+        stored: list[IngestResult] = []
         try:
             with self.collection.bulk():  # the vector index is saved once a group, not a file
-                results = iter(self.library.ingest_many(articles))
-        except NewsqaError:  # one article refused (say, an id clashing in case): one at a time
-            return [self._ingest_one(path, item) for path, item in group]
-        return [FileOutcome(str(path), error=str(item)) if isinstance(item, NewsqaError)
-                else FileOutcome(str(path), result=next(results)) for path, item in group]
+                self.library.ingest_many(articles, written=stored.append)
+        except NewsqaError:  # one article refused (say, an id clashing in case): the rest one at
+            pass             # a time, those stored before it keeping what they added
+        results = iter(stored)
+        outcomes, taken = [], 0
+        for path, item in group:
+            if isinstance(item, Article) and taken < len(stored):
+                taken += 1
+                outcomes.append(FileOutcome(str(path), result=next(results)))
+            else:  # a file that could not be read, or an article not stored in the group
+                outcomes.append(self._ingest_one(path, item))
+        return outcomes
 
     def _ingest_one(self, path: Path, item: Article | NewsqaError) -> FileOutcome:
         if isinstance(item, NewsqaError):

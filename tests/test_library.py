@@ -163,3 +163,22 @@ def test_titles_without_latin_letters_get_ids_of_their_own(service: NewsQA) -> N
                                published_at=day))
     assert sorted(service.library.article_ids()) == sorted(ids[:2])  # neither replaced the other
     assert article_id_for("Ferry Workers Strike!", day) == "ferry-workers-strike-2026-03-14"
+
+
+def test_a_group_retried_one_file_at_a_time_still_counts_what_it_added(
+        service: NewsQA, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file refused in a group (an id differing from another only in case) makes the group go
+    one file at a time; a file already stored by then is reported as added, with its chunks,
+    not as 'unchanged, +0 chunks'."""
+    (tmp_path / "a.json").write_text('{"id": "ferry-strike", "title": "Ferry Strike", '
+                                     '"body": "Ferry crews walked out on Monday morning."}')
+    (tmp_path / "b.json").write_text('{"id": "Ferry-Strike", "title": "Ferry Strike Again", '
+                                     '"body": "A second walkout was called for Friday."}')
+    (tmp_path / "c.json").write_text('{"id": "dam-opens", "title": "Dam Opens", '
+                                     '"body": "The new dam opened on Friday."}')
+    outcomes = {o.path.rsplit("/", 1)[-1]: o for o in service.ingest_paths([tmp_path])}
+    first, third = outcomes["a.json"].result, outcomes["c.json"].result
+    assert first is not None and first.changed and first.new_chunks == 1 and first.new_sections == 1
+    assert third is not None and third.changed and third.new_chunks == 1
+    assert "only in case" in (outcomes["b.json"].error or "")
+    assert len(service.collection) == 2
