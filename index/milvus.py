@@ -144,15 +144,16 @@ class MilvusEngine:
         held = set(self.ids().tolist())
         stored = {d.id for docs in source(False, with_texts=False) for d in docs}
         missing = stored - held
+        left_out = 0
         if missing:
             for docs in source(True, after_id=min(missing) - 1):
-                self.upsert([d for d in docs if d.id in missing])
+                left_out += self._upsert_what_fits([d for d in docs if d.id in missing])
         orphans = sorted(held - stored)
         self.delete(orphans)
-        if missing or orphans:
+        if len(missing) > left_out or orphans:
             log.warning("Milvus collection %r was behind the store (at generation %d): added %d "
-                        "documents, removed %d", self.name, stamp.generation, len(missing),
-                        len(orphans))
+                        "documents, removed %d", self.name, stamp.generation,
+                        len(missing) - left_out, len(orphans))
 
     def flush(self, stamp: StoreStamp) -> None:
         """Nothing to do: Milvus acknowledges a write once it is durable in its own log."""
@@ -170,10 +171,33 @@ class MilvusEngine:
         for start in range(0, len(docs), _BATCH):
             part = docs[start:start + _BATCH]
             vectors = vectors_of(part).astype(np.float32)
-            rows = [{"id": d.id, "text": self._text(d), "dense": vector,
-                     "time": UNKNOWN_TIME if d.time is None else float(d.time)}
-                    for d, vector in zip(part, vectors, strict=True)]
-            self._client.upsert(self.name, rows)
+            self._client.upsert(self.name, [self._row(d, vector, self._text(d))
+                                            for d, vector in zip(part, vectors, strict=True)])
+
+    def _upsert_what_fits(self, docs: Sequence[IndexedDoc]) -> int:
+        """Upsert the documents Milvus can hold; one it cannot (stored before such documents were
+        refused, or by the embedded engine, which holds any length) is left out, named in the
+        log on every catch-up, so that the rest opens and answers. Returns how many were left out."""
+        if not docs:
+            return 0
+        rows, left_out = [], 0
+        for d, vector in zip(docs, vectors_of(docs).astype(np.float32), strict=True):
+            try:
+                rows.append(self._row(d, vector, self._text(d)))
+            except ValueError as exc:
+                left_out += 1
+                log.warning("Milvus collection %r leaves out %s (text %r…): it cannot be searched "
+                            "until its article is deleted (newsqa delete ID) and ingested again "
+                            "with a shorter title or smaller chunks", self.name, exc,
+                            d.text[:60])
+        for start in range(0, len(rows), _BATCH):
+            self._client.upsert(self.name, rows[start:start + _BATCH])
+        return left_out
+
+    @staticmethod
+    def _row(doc: IndexedDoc, vector: np.ndarray, text: str) -> dict[str, Any]:
+        return {"id": doc.id, "text": text, "dense": vector,
+                "time": UNKNOWN_TIME if doc.time is None else float(doc.time)}
 
     def check(self, text: str) -> None:
         self._analysed(text)

@@ -87,3 +87,31 @@ def test_an_article_milvus_cannot_hold_is_a_400_and_the_server_keeps_answering(
     finally:
         service.library.collection.engine.drop()  # type: ignore[attr-defined]
         service.close()
+
+
+def test_a_store_that_already_holds_an_over_long_document_still_opens_on_milvus(
+        milvus_uri: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A store filled before Milvus refused such documents (or by the embedded engine, which
+    holds any length) is moved to Milvus: it opens and searches everything else, and says which
+    document Milvus cannot hold and what to do, on every start until it is fixed."""
+    embedded = Collection(tmp_path, "fake", 4)
+    huge = " ".join(f"word{i}" for i in range(15_000))
+    embedded.write(Batch(docs=[NewDoc("a|body|h|0", "Bridge closed", E0, time=1.0),
+                               NewDoc("long|body|h|0", huge, E0, time=2.0),
+                               NewDoc("c|body|h|0", "Ferry timetable", E0, time=3.0)]))
+    embedded.close()
+    target = MilvusTarget(milvus_uri, "held_too_long")
+    moved = Collection(tmp_path, "fake", 4, milvus=target)
+    try:
+        assert len(moved) == 2 and moved.store.count() == 3
+        assert len(moved.search("ferry", E0, 5, "bm25")) == 1
+        warned = [r.getMessage() for r in caplog.records if "leaves out" in r.getMessage()]
+        assert len(warned) == 1 and "document 2:" in warned[0] and "65,535" in warned[0]
+        assert "'word0 word1" in warned[0] and "newsqa delete" in warned[0]
+        moved.close()
+        caplog.clear()
+        moved = Collection(tmp_path, "fake", 4, milvus=target)
+        assert len(moved) == 2 and "document 2:" in caplog.text
+    finally:
+        moved.engine.drop()  # type: ignore[attr-defined]
+        moved.close()
