@@ -102,3 +102,23 @@ def test_clause_and_topic_rules() -> None:
     assert "Palantir" not in clause_at(joined, joined.index("$3.75"), [joined.index("$30")])
     topic = topic_of("the number of Palantir contracts")
     assert topic.subject == frozenset({"palantir"}) and topic.kind == "money"
+
+
+@pytest.fixture
+def staffed(service: NewsQA) -> NewsQA:
+    service.ingest(Article(
+        id="vendors", title="City Picks Vendors for Fare Cards", published_at=Timestamp(DAY, True),
+        body=("Acme Pay will supply the readers under a contract worth $18.2 million, while "
+              "Orbis Data will run the website for $4.6 million."),
+        updates=(Update(at(9), "A spokesperson for Acme Pay said the company will open an "
+                               "office with 30 staff."),)))
+    return service
+
+
+def test_a_figure_of_the_thing_asked_but_of_another_owner_is_not_the_owners(
+        staffed: NewsQA) -> None:
+    # Acme Pay's 30 staff are not Orbis Data's, nor is Orbis Data's $4.6 million a staff count
+    assert staffed.figures("Orbis Data staff count").appearances == ()
+    answer = staffed.ask("How did the Orbis Data staff count change?").answer
+    assert answer.abstained and "30 staff" not in answer.text and "$4.6" not in answer.text
+    assert [a.stated for a in staffed.figures("Acme Pay staff").appearances] == ["30 staff"]

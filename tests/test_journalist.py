@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from eval.journalist import KINDS, Case, journalist_service, judge, load_cases, per_kind, run
+from eval.journalist import HERE, KINDS, Case, journalist_service, judge, load_cases, per_kind, run
 from index.embed import SentenceTransformerEmbedder
 from qa.models import Answer
 from qa.settings import Settings
 
-MIN_RIGHT_PER_KIND = 0.9   # measured: 51/52, the lowest kind unanswerable 9/10
-MIN_RIGHT_OVERALL = 0.9
+MIN_RIGHT_PER_KIND = 0.9   # measured: 52/52 (a kind of 7 fails on one miss)
+MIN_RIGHT_OVERALL = 0.98
+# The questions added in session 5 (questions_added.jsonl), written before the fixes they check:
+# measured 22/24, both misses attribution questions in words the coverage does not use
+# ("Corvane's offer of hotel rooms" for "would pay for hotel rooms", "school closures" for
+# "cancelled classes").
+MIN_ADDED_RIGHT = 22
 
 
 def test_the_set_covers_every_kind_with_40_questions_or_more() -> None:
@@ -39,3 +44,14 @@ def test_journalist_set_with_the_real_model(real_embedder: SentenceTransformerEm
         assert right / asked >= MIN_RIGHT_PER_KIND, (kind, [r.case.id for r in results
                                                             if not r.right])
     assert sum(r.right for r in results) / len(results) >= MIN_RIGHT_OVERALL
+
+
+@pytest.mark.e2e
+def test_the_added_journalist_questions_with_the_real_model(
+        real_embedder: SentenceTransformerEmbedder) -> None:
+    cases = load_cases(HERE / "questions_added.jsonl")
+    assert {c.kind for c in cases} == set(KINDS)
+    with journalist_service(real_embedder, Settings()) as service:
+        results = run(service, cases)
+    assert sum(r.right for r in results) >= MIN_ADDED_RIGHT, [r.case.id for r in results
+                                                             if not r.right]

@@ -12,6 +12,11 @@ money); "number of homes without electricity" has the subject "homes electricity
   but not in the clause holding the figure.
 - When the article's title names the whole subject (the story is about it), a figure counts when
   its sentence or heading holds one of the topic's kind words ("budget", "contract", "cost").
+- A topic that names its owner ("Orbis Data staff count", "Corvane's cleanup budget": its
+  capitalised words) is about that owner's figures: one counts only when its clause names the
+  owner too, or the article's title does, and (in the clause) what of the owner's the topic
+  asks about, when it says: "... Veridian Pay ... a support office with 30 staff" names staff,
+  but not Orbis Data's; "Orbis Data will run the website for $4.6 million" names no staff.
 - A kind word for money ("budget", "contract", "cost", "deal") admits only amounts of money, one
   for shares ("percent", "rate") only percentages.
 """
@@ -34,6 +39,7 @@ FILLER_TERMS = frozenset(analyze(
     "values tally size sum latest new current reported expected estimated story coverage"))
 _CLAUSE_BREAK = re.compile(r",\s|;\s|:\s|\s[—–-]\s|—|–(?![\d$€£])|[()]"
                            r"|\b(?:while|whereas|but)\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 _JOIN = re.compile(r"\b(?:and|or|plus|as well as)\b", re.IGNORECASE)
 
 
@@ -45,6 +51,7 @@ class Topic:
     terms: frozenset[str]
     subject: frozenset[str]
     kind_words: frozenset[str]
+    owner: frozenset[str] = frozenset()  # the subject terms the topic capitalised (a name)
 
     @property
     def kind(self) -> str | None:
@@ -63,9 +70,10 @@ class Topic:
 
 def topic_of(text: str) -> Topic:
     terms = frozenset(analyze(text))
-    kind_words = terms & (MONEY_TERMS | PERCENT_TERMS)
+    named = frozenset(analyze(" ".join(_CAPITALISED.findall(text))))  # "Acme Pay": not a payment
+    kind_words = terms & (MONEY_TERMS | PERCENT_TERMS) - named
     subject = terms - kind_words - FILLER_TERMS
-    return Topic(text, terms, subject, kind_words)
+    return Topic(text, terms, subject, kind_words, named & subject)
 
 
 def clause_at(sentence: str, offset: int, others: Sequence[int] = ()) -> str:
@@ -100,7 +108,14 @@ def figure_is_about(topic: Topic, kind: str, sentence: str, offset: int, heading
     are the offsets of the sentence's other figures."""
     if not topic.admits_kind(kind):
         return False
-    if names_subject(topic, clause_at(sentence, offset, others)):
+    clause = set(analyze(clause_at(sentence, offset, others)))
+    if topic.owner:
+        if not topic.owner & clause and not topic.owner <= title_terms:
+            return False  # another's figure: "Orbis Data staff" is not Veridian Pay's 30 staff
+        what = topic.subject - topic.owner  # "staff" of "Orbis Data staff count"
+        if what & clause or (not what and topic.owner & clause):
+            return True
+    elif names_subject(topic, clause_at(sentence, offset, others)):
         return True
     if topic.subject and topic.subject <= title_terms:
         words = set(analyze(f"{sentence}\n{heading or ''}"))
