@@ -96,11 +96,12 @@ _KIND = SENTENCE_FEATURES.index("kind")
 @dataclass(frozen=True)
 class FollowUp:
     """What a follow-up leans on: the names its pronoun points to (sentences come from passages
-    that name them, when some do) and the query it was searched with (whose words the evidence
-    is judged by)."""
+    that name them, when some do), the query it was searched with (whose words the evidence
+    is judged by) and the story it continues (its passages are searched first)."""
 
     names: tuple[str, ...] = ()
     searched: str = ""
+    story: str | None = None  # the article the last answer quoted most, when it names no other
 
 
 def question_weights(question: str, idf: Callable[[str], float], n_docs: int) -> TermWeights:

@@ -87,7 +87,7 @@ def clipped(turn: Turn, max_chars: int) -> Turn:
             break
         quotes.append(quote)
         room -= len(quote)
-    return Turn(question, query, answer, tuple(quotes))
+    return Turn(question, query, answer, tuple(quotes), turn.stories[:len(quotes)])
 
 
 class ConversationStore:
@@ -217,8 +217,9 @@ class Chat:
 
     def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
         quotes = tuple(c.quote for c in timed.answer.citations)
+        stories = tuple(c.article_id for c in timed.answer.citations)
         self.store.append(plan.conversation_id, Turn(plan.question, plan.query,
-                                                     timed.answer.text, quotes))
+                                                     timed.answer.text, quotes, stories))
 
     def reply(self, messages: Sequence[Message], conversation_id: str | None = None) -> ChatReply:
         plan = self.plan(messages, conversation_id)

@@ -68,6 +68,7 @@ class Turn:
     query: str
     answer: str = ""
     quotes: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()  # the articles the quotes come from, in the same order
 
 
 def words(text: str) -> list[str]:
@@ -212,12 +213,24 @@ def focus(question: str, history: Sequence[Turn]) -> str:
     return " ".join([text, *extra])
 
 
+def main_story(turn: Turn) -> str | None:
+    """The article most of `turn`'s quotes come from (the first quoted on a tie): a padded
+    answer's stray sentence from another story does not carry the conversation there."""
+    if not turn.stories:
+        return None
+    return max(turn.stories, key=lambda s: (turn.stories.count(s), -turn.stories.index(s)))
+
+
 def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp | None:
     """What `question` (searched as `query`) leans on, or None when it stands alone: the names
-    its pronoun points to (for "her", "their": the last answer's; "it" names none), and the
-    query whose words its evidence is judged by."""
+    its pronoun points to (for "her", "their": the last answer's; "it" names none), the
+    query whose words its evidence is judged by, and, when it names no subject of its own, the
+    story the last answer quoted most ("Was anyone hurt?" after a question about a wildfire is
+    about that wildfire, not the storm whose sentence says "left their homes")."""
     text = question.strip()
     if not history or not is_followup(text, history[-1]):
         return None
+    previous = history[-1]
     personal = any(w.lower() in _PERSONAL for w in words(text))
-    return FollowUp(tuple(borrowed_names(text, history[-1])) if personal else (), query)
+    story = None if _has_own_name(text) else main_story(previous)
+    return FollowUp(tuple(borrowed_names(text, previous)) if personal else (), query, story)

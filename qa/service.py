@@ -328,8 +328,7 @@ class NewsQA:
         from_figures = self.desk.answer(text, window)
         if from_figures is not None:
             return from_figures
-        passages = self.search(search_for or text, top_k, mode, window.as_of, window.since,
-                               window.story)
+        passages = self._passages(search_for or text, top_k, mode, window, follow_up)
         if not passages and window.since is not None:
             return Answer(empty_window_text(window), abstained=True)
         if window.phrase is not None and window.since is not None and asks_what_was_reported(text):
@@ -339,6 +338,17 @@ class NewsQA:
                 return digest
         return compose_answer(text, passages, self.collection.idf, self.answer_settings,
                               len(self.collection), follow_up, window.phrase is not None)
+
+    def _passages(self, query: str, top_k: int | None, mode: str | None, window: Window,
+                  follow_up: FollowUp | None) -> list[Passage]:
+        """The passages an answer comes from: a follow-up's from the story it continues, when
+        that story has some (else from all the coverage)."""
+        story = follow_up.story if follow_up is not None and window.story is None else None
+        if story is not None:
+            passages = self.search(query, top_k, mode, window.as_of, window.since, story)
+            if passages:
+                return passages
+        return self.search(query, top_k, mode, window.as_of, window.since, window.story)
 
     def figures(self, query: str, as_of: datetime | None = None,
                 tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:

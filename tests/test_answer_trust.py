@@ -207,3 +207,43 @@ def test_her_points_at_the_person_the_last_answer_named() -> None:
                    "", ("Council member Rosa Delgado voted against the award.",))
     leans = leaning_on("What was her concern?", [dissent], "What was her concern? (bridge)")
     assert leans is not None and "Rosa Delgado" in leans.names
+
+
+@pytest.fixture
+def stories(settings: Settings) -> Iterator[NewsQA]:
+    from eval.multiturn import CORPORA
+
+    service = NewsQA(settings, embedder=HashingEmbedder(),
+                     answer_settings=AnswerSettings(min_confidence=0.0))
+    assert not [o for o in service.ingest_paths(list(CORPORA)) if o.error]
+    yield service
+    service.close()
+
+
+def test_a_follow_up_without_a_subject_of_its_own_stays_with_the_last_answers_story(
+        stories: NewsQA) -> None:
+    """'Was anyone hurt?' after a question about the wildfire is about the wildfire: its
+    sentences never come from the storm story ('About 12,000 residents left their homes')."""
+    chat, messages, cid = Chat(stories), [], None
+    for question in ("Has the Cedar Ridge fire destroyed any homes?", "Was anyone hurt?"):
+        messages.append(Message("user", question))
+        reply = chat.reply(messages, cid)
+        cid = reply.conversation_id
+        messages.append(Message("assistant", reply.timed.answer.text))
+    fire = set(chat.store.get(cid)[0].stories)
+    assert fire and all("cedar-ridge" in story for story in fire)
+    cited = {c.article_id for c in reply.timed.answer.citations}
+    assert cited and cited <= fire, cited
+
+
+def test_a_follow_up_naming_its_own_subject_is_not_held_to_the_last_story() -> None:
+    turn = Turn(BRIDGE, BRIDGE, "", ("Northwind Engineering won.",), ("harbor-bridge",))
+    leans = leaning_on("What about the Eastbrook bus depot?", [turn],
+                       "What about the Eastbrook bus depot? (firm won contract)")
+    assert leans is not None and leans.story is None
+    leans = leaning_on("How much is it worth?", [turn], "How much is it worth? (firm won)")
+    assert leans is not None and leans.story == "harbor-bridge"
+    padded = Turn(BRIDGE, BRIDGE, "", ("Outages rose.", "Northwind won.", "It costs more."),
+                  ("storm", "harbor-bridge", "harbor-bridge"))
+    leans = leaning_on("How much is it worth?", [padded], "How much is it worth? (firm won)")
+    assert leans is not None and leans.story == "harbor-bridge"
