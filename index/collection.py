@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -324,6 +324,17 @@ class Collection:
         """BM25 idf of an analysed term over the stored documents (what weighs a question's
         words): the store keeps the counts, so no engine has to scan for them."""
         return self.store.term_stats([term]).idf(term)
+
+    def idf_of(self, terms: Iterable[str]) -> Callable[[str], float]:
+        """`idf`, with the counts of `terms` read in one query (a question's dozen words were a
+        dozen round trips to the store); a term outside `terms` is looked up on its own."""
+        wanted = set(terms)
+        stats = self.store.term_stats(sorted(wanted))
+
+        def idf(term: str) -> float:
+            return stats.idf(term) if term in wanted else self.idf(term)
+
+        return idf
 
     def search(self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode = "hybrid",
                time_max: float | None = None) -> list[Hit]:

@@ -15,6 +15,7 @@ import numpy as np
 from index.collection import Collection, FusionSettings
 from index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from index.modes import SEARCH_MODES, SearchMode
+from index.text import analyze
 from qa.answer import AnswerSettings, FollowUp, compose_answer, sentence_signals
 from qa.citations import quote_is_verbatim, verified
 from qa.digest import asks_what_was_reported, digest_answer
@@ -331,12 +332,12 @@ class NewsQA:
         passages = self._passages(search_for or text, top_k, mode, window, follow_up)
         if not passages and window.since is not None:
             return Answer(empty_window_text(window), abstained=True)
+        idf = self._idf_for(text, follow_up)
         if window.phrase is not None and window.since is not None and asks_what_was_reported(text):
-            digest = digest_answer(text, passages, self.collection.idf,
-                                   self.answer_settings.max_sentences)
+            digest = digest_answer(text, passages, idf, self.answer_settings.max_sentences)
             if digest is not None:
                 return digest
-        return compose_answer(text, passages, self.collection.idf, self.answer_settings,
+        return compose_answer(text, passages, idf, self.answer_settings,
                               len(self.collection), follow_up, window.phrase is not None)
 
     def _passages(self, query: str, top_k: int | None, mode: str | None, window: Window,
@@ -349,6 +350,12 @@ class NewsQA:
             if passages:
                 return passages
         return self.search(query, top_k, mode, window.as_of, window.since, window.story)
+
+    def _idf_for(self, question: str, follow_up: FollowUp | None = None) -> Callable[[str], float]:
+        """The idf of the words an answer weighs (the question's, and a follow-up's search
+        words), read from the store at once."""
+        searched = follow_up.searched if follow_up is not None else ""
+        return self.collection.idf_of(analyze(f"{question} {searched}"))
 
     def figures(self, query: str, as_of: datetime | None = None,
                 tolerance: float = DEFAULT_REL_TOLERANCE) -> FigureTimeline:
@@ -368,7 +375,7 @@ class NewsQA:
         each with its signals (qa/sentence_rank.py), for refitting the sentence model. The
         question is read as an answer reads it, without the times it writes."""
         question = without_phrases(question, find_time_phrases(question))
-        return sentence_signals(question, passages, self.collection.idf, len(self.collection),
+        return sentence_signals(question, passages, self._idf_for(question), len(self.collection),
                                 self.answer_settings)
 
     def quote_is_verbatim(self, citation: Citation) -> bool:

@@ -136,6 +136,16 @@ def test_term_statistics_follow_the_documents(open_collection: OpenCollection) -
     assert collection.idf(bridge) == pytest.approx(np.log1p(2.5 / 1.5))  # 1 of 3
 
 
+def test_a_questions_words_read_at_once_weigh_as_read_one_by_one(
+        open_collection: OpenCollection) -> None:
+    collection = open_collection()
+    corpus(collection)
+    words = [*analyze("bridge toll storm"), "nosuchterm"]
+    idf = collection.idf_of(words[:2])  # the rest is looked up when asked for
+    assert [idf(w) for w in words] == [collection.idf(w) for w in words]
+    assert idf(words[0]) > 0 and idf("nosuchterm") == 0.0
+
+
 def test_what_the_engine_missed_is_repaired_when_it_opens(open_collection: OpenCollection) -> None:
     """As after a crash: the store committed documents the engine never got (Milvus Lite killed
     before it persisted, a FAISS file left stale), and the engine kept one the store removed."""
