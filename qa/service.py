@@ -76,6 +76,8 @@ INGEST_GROUP_CHARS = 500_000
 INGEST_GROUP_FILES = 256
 # Where, in the data directory, the ONNX graph of the model is saved for questions.
 GRAPH_FOLDER = "onnx"
+# Where TorchInductor keeps the kernels of the compiled bulk-embedding path.
+COMPILE_FOLDER = "inductor"
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -84,7 +86,9 @@ def make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.model, onnx_for_small_calls=settings.onnx_questions,
                                        precision=settings.embed_precision,
                                        device=settings.embed_device,
-                                       graph_dir=settings.data_dir / GRAPH_FOLDER)
+                                       graph_dir=settings.data_dir / GRAPH_FOLDER,
+                                       compile_dir=settings.data_dir / COMPILE_FOLDER,
+                                       compile_bulk=settings.embed_compile)
 
 
 class NewsQA:

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         "auto", description="Precision of bulk embedding (ingest): 'auto' takes the fastest that "
         "keeps the vectors here (bf16 on a CPU with AMX or AVX-512 BF16, fp16 on a GPU, else fp32; "
         "cosine to fp32 >= 0.9999); 'fp32' gives the model's own vectors.")
+    embed_compile: bool = Field(
+        True, description="Compile the model with TorchInductor for bulk bf16 embedding on a CPU "
+        "(a large ingest, a re-index), kernels kept in the data directory: the same vectors, "
+        "faster once a few thousand chunks are embedded; without a C++ compiler it stays eager.")
     embed_device: str = Field("cpu", description="Where bulk embedding runs: 'cpu' or 'cuda'.")
     default_tz: str = Field("UTC", description="Zone for timestamps written without one.")
     chunk_tokens: int = Field(200, ge=16, le=2048,
