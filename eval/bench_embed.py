@@ -4,8 +4,10 @@ Real news chunks (RealTimeQA articles read at run time, cut by newsqa's own chun
 heading included: exactly what ingest embeds) go through each path in turn, the paths interleaved
 round after round so a busy machine slows all of them alike. Prints the median chunks/s of each
 path, its ratio to a plain fp32 `SentenceTransformer.encode` of the same texts, and its agreement
-with those fp32 vectors (min and median cosine). `--ingest` adds `newsqa ingest` end to end
-(a fresh process and data directory, start-up included) in fp32 and in the automatic precision.
+with those fp32 vectors (min and median cosine). `--compile` adds the compiled bulk path
+(bf16 + TorchInductor), compiled on its untimed first pass. `--ingest` adds `newsqa ingest` end to
+end (a fresh process and data directory, start-up included) in fp32 and in the automatic path,
+without and with the compiled kernels of an earlier ingest.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def agreement_with_cache(dataset: Path, cache: Path, wanted: int, every: int,
 
 
 def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool,
-                     gpu_only: bool = False, with_compile: bool = False) -> dict[str, Encode]:
+                     gpu_only: bool = False, with_compile: bool = False,
+                     kernels: Path | None = None) -> dict[str, Encode]:
     """The paths to time, the reference (a plain fp32 encode) first."""
     from index.bulk_encode import BulkEncoder, choose_plan
     from index.embed import SentenceTransformerEmbedder
@@ -104,12 +107,14 @@ def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool
     paths: dict[str, Encode] = {
         "fp32, plain encode": _plain(model, 32),
         "fp32, length-sorted": BulkEncoder(model, choose_plan("cpu", "fp32", batch_size)).encode,
-        "fast CPU (auto)": BulkEncoder(model, choose_plan("cpu", "auto", batch_size)).encode,
+        "fast CPU (auto), eager": BulkEncoder(model, choose_plan("cpu", "auto", batch_size),
+                                              compile_from=2**62).encode,
     }
     if with_onnx:
         paths.update(onnx_paths(model))
     if with_compile:
-        paths["bf16 autocast + torch.compile (inductor)"] = _compiled(model, batch_size)
+        paths["fast CPU, compiled (bf16 + TorchInductor, freezing)"] = _compiled(
+            model, batch_size, kernels or Path(tempfile.mkdtemp(prefix="newsqa-kernels-")))
     if gpu:
         from sentence_transformers import SentenceTransformer
 
@@ -118,17 +123,13 @@ def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool
     return paths
 
 
-def _compiled(model: Any, batch_size: int | None) -> Encode:
-    """The fast CPU path with the transformer compiled by TorchInductor (an experiment: the
-    first call compiles, which the untimed pass pays)."""
-    import torch
-
+def _compiled(model: Any, batch_size: int | None, kernels: Path) -> Encode:
+    """The shipped compiled path (index/compiled_encode.py), compiled from the first call: the
+    untimed first pass pays the compile, and its seconds are printed."""
     from index.bulk_encode import BulkEncoder, choose_plan
 
-    encoder = BulkEncoder(model, choose_plan("cpu", "bf16", batch_size))
-    compiled = torch.compile(model[0].auto_model, dynamic=True)
-    encoder._transformer = compiled  # noqa: SLF001 - the benchmark swaps in the compiled module
-    return encoder.encode
+    return BulkEncoder(model, choose_plan("cpu", "bf16", batch_size), compile_dir=kernels,
+                       compile_from=1).encode
 
 
 def _plain(model: Any, batch_size: int) -> Encode:
@@ -186,21 +187,25 @@ def _batched(embed: Encode, size: int = 32) -> Encode:
 def measure(paths: dict[str, Encode], texts: list[str], rounds: int) -> list[dict[str, Any]]:
     speeds: dict[str, list[float]] = {name: [] for name in paths}
     vectors: dict[str, np.ndarray] = {}
-    for name, encode in paths.items():  # one untimed pass each: lazy loads, kernels, caches
-        vectors[name] = encode(texts[:16])
+    first: dict[str, float] = {}
+    for name, encode in paths.items():  # one untimed pass each: lazy loads, compiles, caches
+        started = time.perf_counter()
+        vectors[name] = encode(texts)
+        first[name] = time.perf_counter() - started
     for _ in range(rounds):
         for name, encode in paths.items():
             started = time.perf_counter()
             vectors[name] = encode(texts)
             speeds[name].append(len(texts) / (time.perf_counter() - started))
-    first = next(iter(paths))  # the reference: a plain fp32 encode
-    reference = vectors[first]
-    base = statistics.median(speeds[first])
+    reference_name = next(iter(paths))  # the reference: a plain fp32 encode
+    reference = vectors[reference_name]
+    base = statistics.median(speeds[reference_name])
     rows = []
     for name, runs in speeds.items():
         cosine = np.sum(_unit(vectors[name]) * reference, axis=1)
         rows.append({"path": name, "chunks_per_s": round(statistics.median(runs), 1),
                      "runs": [round(r, 1) for r in runs],
+                     "first_pass_s": round(first[name], 1),
                      "ratio_to_fp32": round(statistics.median(runs) / base, 2),
                      "cosine_min": float(cosine.min()), "cosine_median": float(np.median(cosine))})
     return rows
@@ -212,9 +217,14 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 def ingest_end_to_end(articles: list[Any], texts: list[str], rounds: int,
                       workdir: Path) -> list[dict[str, Any]]:
-    """`newsqa ingest` of the articles, as a user runs it, in each precision; against a plain
-    fp32 encode of the same texts in this process, interleaved."""
+    """`newsqa ingest` of the articles, as a user runs it (a fresh process and data directory),
+    in fp32, in the automatic path, and in the automatic path with the compiled kernels an
+    earlier ingest left (a data directory's second bulk ingest); against a plain fp32 encode of
+    the same texts in this process, interleaved."""
+    import shutil
+
     from index.embed import SentenceTransformerEmbedder
+    from qa.service import COMPILE_FOLDER
 
     folder = workdir / "articles"
     folder.mkdir(exist_ok=True)
@@ -223,40 +233,48 @@ def ingest_end_to_end(articles: list[Any], texts: list[str], rounds: int,
             {"id": article.id, "title": article.title, "body": article.body}))
     model = SentenceTransformerEmbedder(precision="fp32", onnx_for_small_calls=False).model
     model.encode(texts[:8])
-    times: dict[str, list[float]] = {"plain fp32 encode (in process)": [],
-                                     "newsqa ingest, fp32": [], "newsqa ingest, auto": []}
+    plain = "plain fp32 encode (in process)"
+    runs = {"fp32": "newsqa ingest, fp32", "auto": "newsqa ingest, auto (first ingest: compiles)",
+            "auto-kept": "newsqa ingest, auto (kernels kept from an earlier ingest)"}
+    times: dict[str, list[float]] = {plain: [], **{name: [] for name in runs.values()}}
     chunks = 0
     for n in range(rounds):
         started = time.perf_counter()
         model.encode(texts, normalize_embeddings=True)
-        times["plain fp32 encode (in process)"].append(time.perf_counter() - started)
-        for precision in ("fp32", "auto"):
-            data = workdir / f"ingest-{precision}-{n}"
+        times[plain].append(time.perf_counter() - started)
+        for kind, name in runs.items():
+            data = workdir / f"ingest-{kind}-{n}"
+            kept = workdir / f"ingest-auto-{n}" / COMPILE_FOLDER
+            if kind == "auto-kept" and kept.is_dir():  # absent when that ingest did not compile
+                shutil.copytree(kept, data / COMPILE_FOLDER)
+            precision = "fp32" if kind == "fp32" else "auto"
             env = {**os.environ, "NEWSQA_EMBED_PRECISION": precision, "NEWSQA_DATA_DIR": str(data)}
             started = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "api.cli", "ingest", str(folder)],
                                   env=env, check=True, capture_output=True, text=True)
-            times[f"newsqa ingest, {precision}"].append(time.perf_counter() - started)
+            times[name].append(time.perf_counter() - started)
             chunks = sum(int(n) for n in re.findall(r"\+(\d+) chunks", done.stdout))
-    base = len(texts) / statistics.median(times["plain fp32 encode (in process)"])
-    return [{"path": name, "chunks": chunks if "ingest" in name else len(texts),
-             "seconds_median": round(statistics.median(runs), 2),
-             "chunks_per_s": round((chunks if "ingest" in name else len(texts))
-                                   / statistics.median(runs), 1),
-             "ratio_to_plain_fp32": round((chunks if "ingest" in name else len(texts))
-                                          / statistics.median(runs) / base, 2)}
-            for name, runs in times.items()]
+    base = len(texts) / statistics.median(times[plain])
+    rows = []
+    for name, seconds in times.items():
+        count = chunks if name != plain else len(texts)
+        rows.append({"path": name, "chunks": count,
+                     "seconds_median": round(statistics.median(seconds), 2),
+                     "chunks_per_s": round(count / statistics.median(seconds), 1),
+                     "ratio_to_plain_fp32": round(count / statistics.median(seconds) / base, 2),
+                     "runs_s": [round(t, 1) for t in seconds]})
+    return rows
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
-        print("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
+        print("| " + " | ".join(_cell(c, row[c]) for c in columns) + " |")
 
 
-def _cell(value: Any) -> str:
-    return f"{value:.5f}" if isinstance(value, float) and 0.9 <= value <= 1.0 else str(value)
+def _cell(column: str, value: Any) -> str:
+    return f"{value:.5f}" if column.startswith("cosine") else str(value)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -271,8 +289,14 @@ def main(argv: list[str] | None = None) -> None:
                         "on the GPU as the reference, then the fp16 bulk path).")
     parser.add_argument("--onnx", action="store_true", help="Also ONNX Runtime fp32 and int8.")
     parser.add_argument("--ingest", action="store_true", help="Also `newsqa ingest` end to end.")
+    parser.add_argument("--ingest-chunks", type=int, default=None,
+                        help="Chunks for the ingest rows (default: --chunks); the compiled path "
+                        "starts after 2,048, so a few thousand show it.")
+    parser.add_argument("--ingest-rounds", type=int, default=None,
+                        help="Rounds of the ingest rows (default: --rounds).")
     parser.add_argument("--compile", action="store_true",
-                        help="Also the fast CPU path with torch.compile (an experiment).")
+                        help="Also the compiled bulk path (bf16 + TorchInductor) from the first "
+                        "call; its compile is in the first_pass_s column.")
     parser.add_argument("--json", type=Path, default=None, help="Write the figures here too.")
     parser.add_argument("--agreement-with", type=Path, default=None, metavar="CACHE_DIR",
                         help="Only compare the fast path with the fp32 vectors in this embedding "
@@ -285,22 +309,24 @@ def main(argv: list[str] | None = None) -> None:
                                              workdir)
             print_table([agreement], list(agreement))
             return
-        articles, texts = news_articles(args.dataset, args.chunks, workdir)
-        texts = texts[:args.chunks]
+        wanted = max(args.chunks, args.ingest_chunks or 0) if args.ingest else args.chunks
+        articles, texts = news_articles(args.dataset, wanted, workdir)
         import torch
 
-        print(f"{len(texts)} chunks from {len(articles)} articles; torch threads "
-              f"{torch.get_num_threads()}; load average before {os.getloadavg()[0]:.1f}")
+        print(f"{min(len(texts), args.chunks)} chunks from the first articles (of {len(texts)} "
+              f"from {len(articles)}); torch threads {torch.get_num_threads()}; load average "
+              f"before {os.getloadavg()[0]:.1f}")
         paths = paths_to_measure(args.device, args.batch_size, args.onnx, args.gpu_only,
-                                 args.compile)
-        rows = measure(paths, texts, args.rounds)
+                                 args.compile, workdir / "kernels")
+        rows = measure(paths, texts[:args.chunks], args.rounds)
         print_table(rows, ["path", "chunks_per_s", "ratio_to_fp32", "cosine_min", "cosine_median",
-                           "runs"])
-        result: dict[str, Any] = {"chunks": len(texts), "paths": rows}
+                           "runs", "first_pass_s"])
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        result: dict[str, Any] = {"chunks": min(len(texts), args.chunks), "paths": rows}
         if args.ingest:
-            ingest = ingest_end_to_end(articles, texts, args.rounds, workdir)
+            ingest = ingest_end_to_end(articles, texts, args.ingest_rounds or args.rounds, workdir)
             print_table(ingest, ["path", "chunks", "seconds_median", "chunks_per_s",
-                                 "ratio_to_plain_fp32"])
+                                 "ratio_to_plain_fp32", "runs_s"])
             result["ingest"] = ingest
         print(f"load average after {os.getloadavg()[0]:.1f}")
     if args.json:
