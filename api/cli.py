@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from api.cli_client import KEY_ENV, SERVER_ENV, ServerError, answer_view, ask_server, server_url
+from api.cli_client import (
+    KEY_ENV,
+    SERVER_ENV,
+    ServerError,
+    answer_view,
+    ask_server,
+    client_key,
+    key_exposure,
+    server_url,
+)
 from api.cli_common import AsJson, AsOf, DataDir, open_service, run_command, settings_for
 from api.cli_errors import TranslatingGroup
 from api.cli_figures import bench_figures_command, changes_command, figures_command
@@ -75,7 +84,11 @@ def ask(question: str,
             raise ServerError(f"--data-dir and a server ({base}) were both given; drop --data-dir "
                               f"to ask the server, or unset {SERVER_ENV} (and drop --server) to "
                               "answer from the data directory", 2)
-        reply = ask_server(base, question, top_k, mode, as_of)
+        key = client_key()
+        exposed = key_exposure(base, key)
+        if exposed:
+            typer.secho(f"warning: {exposed}", err=True, fg=typer.colors.YELLOW)
+        reply = ask_server(base, question, top_k, mode, as_of, key)
         if as_json:
             show_json(reply)
         else:

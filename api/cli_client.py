@@ -10,6 +10,7 @@ fails is never replaced by answering locally.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 import socket
@@ -71,6 +72,42 @@ def client_key() -> str | None:
     return None
 
 
+def is_loopback(base: str) -> bool:
+    """True when `base` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urllib.parse.urlsplit(base).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def key_exposure(base: str, key: str | None) -> str | None:
+    """A warning when `key` would cross a network in the clear (plain http to another host)."""
+    if not key or is_loopback(base) or urllib.parse.urlsplit(base).scheme != "http":
+        return None
+    host = urllib.parse.urlsplit(base).hostname
+    return (f"the API key ({KEY_ENV}) goes to {host} over plain http, readable on the way; "
+            "use an https:// address (a TLS proxy in front of `newsqa serve`) or a loopback one")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is refused, not followed: the request and its key would go where it points."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> None:
+        return None
+
+
+def _opener(base: str) -> urllib.request.OpenerDirector:
+    """No redirects; a loopback server is asked directly, never through an http(s)_proxy."""
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+    if is_loopback(base):
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
+
+
 def post_json(base: str, path: str, body: dict[str, Any], key: str | None,
               timeout: float = TIMEOUT_S) -> dict[str, Any]:
     """POST `body` as JSON to base + path and return the JSON object the server answered."""
@@ -80,9 +117,11 @@ def post_json(base: str, path: str, body: dict[str, Any], key: str | None,
     request = urllib.request.Request(base + path, data=json.dumps(body).encode("utf-8"),
                                      headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - http(s) only
+        with _opener(base).open(request, timeout=timeout) as reply:
             return _json_object(base, reply.read())
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            raise redirected(base, exc.code, exc.headers.get("Location")) from None
         raise refused(base, exc.code, exc.headers.get("Retry-After"), exc.read(), key) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise unreachable(base, exc, timeout) from None
@@ -100,6 +139,13 @@ def unreachable(base: str, exc: BaseException, timeout: float) -> ServerError:
         why = str(getattr(reason, "strerror", None) or reason) or type(reason).__name__
     return ServerError(f"cannot reach the newsqa server at {base} ({why}); start it with "
                        f"`newsqa serve`, fix --server/{SERVER_ENV}, {LOCAL_HINT}")
+
+
+def redirected(base: str, status: int, location: str | None) -> ServerError:
+    where = f" to {location!r}" if location else ""
+    return ServerError(f"the server at {base} redirected{where} ({status}); not followed, so "
+                       f"the question and the API key went nowhere else; give --server/"
+                       f"{SERVER_ENV} the address `newsqa serve` printed, {LOCAL_HINT}")
 
 
 def refused(base: str, status: int, retry_after: str | None, raw: bytes,
@@ -152,14 +198,14 @@ def _json_object(base: str, raw: bytes) -> dict[str, Any]:
 
 
 def ask_server(base: str, question: str, top_k: int | None, mode: str | None,
-               as_of: str | None) -> dict[str, Any]:
+               as_of: str | None, key: str | None) -> dict[str, Any]:
     """/v1/ask's JSON for the question and the options given (the server's defaults for the
     rest), checked to be an answer."""
     body: dict[str, Any] = {"question": question}
     for name, value in (("top_k", top_k), ("mode", mode), ("as_of", as_of)):
         if value is not None:
             body[name] = value
-    reply = post_json(base, "/v1/ask", body, client_key())
+    reply = post_json(base, "/v1/ask", body, key)
     answer_view(base, reply)
     return reply
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -211,3 +212,79 @@ def test_a_model_that_cannot_load_stops_serve_with_one_message(
     assert result.exit_code == 1
     assert result.output.count(reason) == 1, result.output
     assert "Traceback" not in result.output and "newsqa serving" not in result.output
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Any request: recorded (method, path, Authorization), answered by `reply` of the server."""
+
+    def _any(self) -> None:
+        server: Any = self.server
+        server.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        status, headers, body = server.reply
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _any  # noqa: N815 - http.server's names
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def recording(status: int, headers: dict[str, str], body: bytes = b"") -> Iterator[Any]:
+    server: Any = http.server.HTTPServer(("127.0.0.1", free_port()), _Recorder)
+    server.seen, server.reply = [], (status, headers, body)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_redirect_is_not_followed_with_the_key() -> None:
+    """A server that redirects elsewhere ('localhost' is another host than '127.0.0.1' to a
+    browser's rules) gets neither the question nor the key there, and nothing is printed as if
+    it were the answer."""
+    answer = json.dumps({"answer": "an answer from elsewhere", "citations": []}).encode()
+    with recording(200, {"Content-Type": "application/json"}, answer) as elsewhere:
+        target = f"http://localhost:{elsewhere.server_port}/v1/ask"
+        for status in (301, 302, 303, 307, 308):
+            with recording(status, {"Location": target}) as server:
+                result = newsqa("ask", "How much will the bridge cost?", "--server",
+                                f"http://127.0.0.1:{server.server_port}", NEWSQA_API_KEY=KEY)
+            assert result.exit_code == 1, result.output
+            assert f"redirected to '{target}' ({status}); not followed" in result.output
+            assert "elsewhere" not in result.output and KEY not in result.output
+        assert elsewhere.seen == []
+
+
+def test_a_loopback_server_is_asked_directly_not_through_the_proxy(data: Path) -> None:
+    """A shell's http_proxy (read once a process, so the CLI runs in its own) does not carry the
+    question and the key off the machine to reach a server on it."""
+    with recording(502, {}) as proxy, serving(data) as base:
+        proxied = f"http://127.0.0.1:{proxy.server_port}"
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        run = subprocess.run(
+            [sys.executable, "-c", "from api.cli import app; app()", "ask",
+             "How much will the Quay Street Bridge replacement cost?", "--server", base],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+            env={**env, "NEWSQA_API_KEY": KEY, "http_proxy": proxied, "HTTP_PROXY": proxied})
+    assert run.returncode == 0 and "[1]" in run.stdout, run.stdout + run.stderr
+    assert proxy.seen == []
+
+
+def test_a_key_sent_in_the_clear_off_this_machine_is_warned_about() -> None:
+    from api.cli_client import key_exposure
+
+    warning = key_exposure("http://newsroom.example:8000", KEY)
+    assert warning is not None and "newsroom.example over plain http" in warning
+    assert "https://" in warning and KEY not in warning
+    for safe in ("https://newsroom.example", "http://127.0.0.1:8000", "http://localhost:8000",
+                 "http://[::1]:8000", "http://127.3.0.1:8000"):
+        assert key_exposure(safe, KEY) is None, safe
+    assert key_exposure("http://newsroom.example:8000", None) is None
