@@ -4,9 +4,10 @@ and what it answered, to compare two versions of the code on the same index.
 It opens the data directory as `newsqa eval --reuse-index` does (questions embedded by the
 model each time, ONNX Runtime when saved), asks the dataset's questions (answerable first,
 then those whose answer is in no article, as the eval does) in each mode as of the end of
-their day, and prints p50/p95/mean of `ask` per mode with the load average. With `--answers`
-it writes every answer (text, cited quotes, abstention, confidence, passages and their scores)
-as JSON Lines; `--compare A B` prints how many answers two such files differ in, and where.
+their day, and prints p50/p95/mean of `ask` per mode with the load average, and the CPU time
+the process spent a question (both runtimes' threads counted; less swayed by other jobs on a
+shared machine than wall time). With `--answers` it writes every answer (text, cited quotes,
+abstention, confidence, passages and their scores) as JSON Lines; `--compare A B` prints how many answers two such files differ in, and where.
 Run it on each version in turn, on one index, under the heavy-job lock.
 """
 
@@ -17,6 +18,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -60,14 +62,17 @@ def bench(index: Path, dataset: Path, modes: list[str], limit: int | None,
         for mode in modes:
             service.forget_queries()  # each mode pays for its own question embeddings
             before = os.getloadavg()[0]
+            cpu = time.process_time()
             took = []
             for q in questions:
                 timed = service.ask(q.question, top_k=20, mode=mode,
                                     as_of=asked_on(q, service.settings.zone))
                 took.append(timed.took_ms)
                 rows.append(answer_row(q.id, mode, timed.answer))
+            cpu_ms = (time.process_time() - cpu) * 1000 / len(questions)
             print(f"{mode:7s} p50 {percentile(took, 0.5):6.1f} ms  p95 {percentile(took, 0.95):6.1f} ms"
-                  f"  mean {statistics.fmean(took):6.1f} ms  load average {before:.1f} -> "
+                  f"  mean {statistics.fmean(took):6.1f} ms  CPU {cpu_ms:5.1f} ms a question"
+                  f"  load average {before:.1f} -> "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
     finally:
         service.close()
