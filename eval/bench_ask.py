@@ -7,15 +7,19 @@ then those whose answer is in no article, as the eval does) in each mode as of t
 their day, and prints p50/p95/mean of `ask` per mode with the load average, and the CPU time
 the process spent a question (both runtimes' threads counted; less swayed by other jobs on a
 shared machine than wall time). With `--answers` it writes every answer (text, cited quotes,
-abstention, confidence, passages and their scores) as JSON Lines; `--compare A B` prints how many answers two such files differ in, and where.
+abstention, confidence, passages and their scores) as JSON Lines; with `--profile` it prints
+where the asks' time went (cProfile). `--compare A B` prints how many answers two such files
+differ in, and where.
 Run it on each version in turn, on one index, under the heavy-job lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -47,7 +51,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def bench(index: Path, dataset: Path, modes: list[str], limit: int | None,
-          answers: Path | None) -> None:
+          answers: Path | None, profile: Path | None = None) -> None:
     data = load_dataset(dataset, None)
     answerable, unanswerable, _ = partition(data)
     questions = [*answerable, *unanswerable][:limit]
@@ -64,9 +68,14 @@ def bench(index: Path, dataset: Path, modes: list[str], limit: int | None,
             before = os.getloadavg()[0]
             cpu = time.process_time()
             took = []
+            profiler = cProfile.Profile() if profile is not None else None
             for q in questions:
-                timed = service.ask(q.question, top_k=20, mode=mode,
-                                    as_of=asked_on(q, service.settings.zone))
+                as_of = asked_on(q, service.settings.zone)
+                if profiler is not None:
+                    profiler.enable()
+                timed = service.ask(q.question, top_k=20, mode=mode, as_of=as_of)
+                if profiler is not None:
+                    profiler.disable()
                 took.append(timed.took_ms)
                 rows.append(answer_row(q.id, mode, timed.answer))
             cpu_ms = (time.process_time() - cpu) * 1000 / len(questions)
@@ -74,6 +83,9 @@ def bench(index: Path, dataset: Path, modes: list[str], limit: int | None,
                   f"  mean {statistics.fmean(took):6.1f} ms  CPU {cpu_ms:5.1f} ms a question"
                   f"  load average {before:.1f} -> "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
+            if profiler is not None and profile is not None:
+                profiler.dump_stats(f"{profile}.{mode}")
+                pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
     finally:
         service.close()
     if answers is not None:
@@ -114,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", default=",".join(sorted(SEARCH_MODES)))
     parser.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
     parser.add_argument("--answers", type=Path, help="write every answer here (JSON Lines)")
+    parser.add_argument("--profile", type=Path, metavar="PREFIX",
+                        help="profile the asks (cProfile, which slows them): PREFIX.<mode> "
+                             "holds the stats, the top functions are printed")
     parser.add_argument("--compare", type=Path, nargs=2, metavar=("A", "B"),
                         help="compare two --answers files instead of asking")
     args = parser.parse_args(argv)
@@ -121,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(compare(*args.compare))
     if args.index is None:
         parser.error("--index is required (or --compare A B)")
-    bench(args.index, args.dataset, args.modes.split(","), args.limit, args.answers)
+    bench(args.index, args.dataset, args.modes.split(","), args.limit, args.answers, args.profile)
 
 
 if __name__ == "__main__":
