@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from api.cli_client import (
-    KEY_ENV,
-    SERVER_ENV,
-    ServerError,
-    answer_view,
-    ask_server,
-    client_key,
-    key_exposure,
-    server_url,
+from api.cli_client import answer_view, ask_server, server_to_ask
+from api.cli_common import (
+    AsJson,
+    AsOf,
+    DataDir,
+    Server,
+    open_service,
+    run_command,
+    server_key,
+    settings_for,
 )
-from api.cli_common import AsJson, AsOf, DataDir, open_service, run_command, settings_for
 from api.cli_errors import TranslatingGroup
 from api.cli_figures import bench_figures_command, changes_command, figures_command
 from api.cli_render import AnswerView, show_answer, show_json
@@ -72,22 +72,12 @@ def ask(question: str,
         top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=MAX_TOP_K)] = None,  # noqa: UP045
         mode: Annotated[Optional[str], typer.Option(help=MODES_HELP)] = None,  # noqa: UP045
         as_of: AsOf = None,
-        server: Annotated[Optional[str], typer.Option(  # noqa: UP045
-            "--server", metavar="URL", help=f"Ask the newsqa server at URL (default: "
-            f"${SERVER_ENV}; empty: answer from the data directory). Its API key: "
-            f"${KEY_ENV}.")] = None,
+        server: Server = None,
         data_dir: DataDir = None) -> None:
     """Answer QUESTION from the ingested coverage, with quotes and timestamps."""
-    base = server_url(server)
+    base = server_to_ask(server, data_dir)
     if base is not None:
-        if data_dir is not None:
-            raise ServerError(f"--data-dir and a server ({base}) were both given; drop --data-dir "
-                              f"to ask the server, or unset {SERVER_ENV} (and drop --server) to "
-                              "answer from the data directory", 2)
-        key = client_key()
-        exposed = key_exposure(base, key)
-        if exposed:
-            typer.secho(f"warning: {exposed}", err=True, fg=typer.colors.YELLOW)
+        key = server_key(base)
         reply = ask_server(base, question, top_k, mode, as_of, key)
         if as_json:
             show_json(reply)

@@ -108,17 +108,46 @@ def _opener(base: str) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(*handlers)
 
 
+def server_to_ask(option: str | None, data_dir: Path | None) -> str | None:
+    """The server a command asks (None: its data directory); --data-dir with a server is refused."""
+    base = server_url(option)
+    if base is not None and data_dir is not None:
+        raise ServerError(f"--data-dir and a server ({base}) were both given; drop --data-dir "
+                          f"to ask the server, or unset {SERVER_ENV} (and drop --server) to "
+                          "use the data directory", 2)
+    return base
+
+
 def post_json(base: str, path: str, body: dict[str, Any], key: str | None,
               timeout: float = TIMEOUT_S) -> dict[str, Any]:
     """POST `body` as JSON to base + path and return the JSON object the server answered."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(base + path, data=json.dumps(body).encode("utf-8"),
-                                     headers=headers, method="POST")
+                                     headers=_headers(key, "application/json")
+                                     | {"Content-Type": "application/json"}, method="POST")
+    return _json_object(base, _call(base, request, key, timeout))
+
+
+def get(base: str, path: str, params: dict[str, str | float | None], key: str | None,
+        accept: str = "application/json", timeout: float = TIMEOUT_S) -> bytes:
+    """GET base + path with the query parameters that are not None; the reply's body."""
+    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    request = urllib.request.Request(f"{base}{path}?{query}", headers=_headers(key, accept))
+    return _call(base, request, key, timeout)
+
+
+def get_json(base: str, path: str, params: dict[str, str | float | None],
+             key: str | None) -> dict[str, Any]:
+    return _json_object(base, get(base, path, params, key))
+
+
+def _headers(key: str | None, accept: str) -> dict[str, str]:
+    return {"Accept": accept, **({"Authorization": f"Bearer {key}"} if key else {})}
+
+
+def _call(base: str, request: urllib.request.Request, key: str | None, timeout: float) -> bytes:
     try:
         with _opener(base).open(request, timeout=timeout) as reply:
-            return _json_object(base, reply.read())
+            return bytes(reply.read())
     except urllib.error.HTTPError as exc:
         if 300 <= exc.code < 400:
             raise redirected(base, exc.code, exc.headers.get("Location")) from None
@@ -165,8 +194,10 @@ def refused(base: str, status: int, retry_after: str | None, raw: bytes,
         return ServerError(f"the newsqa server at {base} is limiting this client (429: {detail}); "
                            f"{wait}, or raise its NEWSQA_RATE_LIMITS")
     if status in (400, 413, 422):  # the question or an option: fixed on the command line
-        return ServerError(f"the newsqa server at {base} refused the question ({status}): "
+        return ServerError(f"the newsqa server at {base} refused the request ({status}): "
                            f"{detail}", 2)
+    if status == 404 and detail.startswith("no article"):  # newsqa's ArticleNotFound
+        return ServerError(f"the newsqa server at {base}: {detail}", 2)
     if status == 404:
         return ServerError(f"{base} answered 404 ({detail}); is it a newsqa server? Give the "
                            f"URL `newsqa serve` printed, {LOCAL_HINT}")

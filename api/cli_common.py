@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
+from api.cli_client import KEY_ENV, SERVER_ENV, client_key, key_exposure
+
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic import BaseModel
 
@@ -24,6 +26,18 @@ DataDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs O
 AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 AsOf = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--as-of", help="Only text published at or before this time (ISO 8601).")]
+Server = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--server", metavar="URL", help=f"Ask the newsqa server at URL instead of the data directory "
+    f"(default: ${SERVER_ENV}; empty: the data directory). Its API key: ${KEY_ENV}.")]
+
+
+def server_key(base: str) -> str | None:
+    """The key to send `base`, with a warning on stderr when it would cross a network in the clear."""
+    key = client_key()
+    exposed = key_exposure(base, key)
+    if exposed:
+        typer.secho(f"warning: {exposed}", err=True, fg=typer.colors.YELLOW)
+    return key
 
 
 def settings_for(data_dir: Path | None) -> Settings:

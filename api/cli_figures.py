@@ -3,28 +3,24 @@ changed in an article, and how fast a figure look-up is. Registered by api/cli.p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from api.cli_common import AsJson, AsOf, DataDir, run_command
+from api.cli_client import SERVER_ENV, ServerError, get, get_json, server_to_ask
+from api.cli_common import AsJson, AsOf, DataDir, Server, run_command, server_key
+from api.cli_render import show_json, stamp_text
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import BaseModel
+
     from api.schemas_figures import AppearanceOut, ChangesResponse, FiguresResponse
     from qa.service import NewsQA
 
 PREVIEW_CHARS = 240
-
-
-def stamp_text(stamp: str | None, precision: str | None, zone: str | None = None) -> str:
-    """A time as the page wrote it: a date "(date only)", a wall-clock time "(zone not stated)"
-    when the source gave no zone (the JSON keeps ISO 8601 with the configured offset)."""
-    if stamp is None:
-        return "time unknown"
-    if precision == "date":
-        return f"{stamp} (date only)"
-    return f"{stamp[:19].replace('T', ' ')} (zone not stated)" if zone == "assumed" else stamp
+ReplyT = TypeVar("ReplyT", bound="BaseModel")
 
 
 def _where(a: AppearanceOut) -> str:
@@ -89,13 +85,25 @@ def figures_command(query: Annotated[str, typer.Argument(
                         help="Relative difference still counted as approximate.")] = DEFAULT_REL_TOLERANCE,
                     as_csv: Annotated[bool, typer.Option(
                         "--csv", help="Print one CSV row per appearance (spreadsheet-safe).")] = False,
-                    data_dir: DataDir = None) -> None:
+                    server: Server = None, data_dir: DataDir = None) -> None:
     """Every appearance of a figure, oldest first, or the figures about a topic with revisions."""
     import time
 
     from api.figure_export import timeline_csv
     from api.schemas_figures import FiguresResponse
     from qa.timeparse import parse_timestamp
+
+    base = server_to_ask(server, data_dir)
+    if base is not None:
+        key = server_key(base)
+        params: dict[str, str | float | None] = {"q": query, "as_of": as_of, "tolerance": tolerance}
+        if as_csv:  # the server's CSV is the same rows the local path writes
+            csv = get(base, "/v1/figures", {**params, "format": "csv"}, key, "text/csv")
+            typer.echo(csv.decode("utf-8"), nl=False)
+            return
+        _show_reply(base, get_json(base, "/v1/figures", params, key), FiguresResponse,
+                    as_json, print_figures)
+        return
 
     def compute(service: NewsQA) -> FiguresResponse:
         started = time.perf_counter()
@@ -135,10 +143,19 @@ def changes_command(article_id: str,
                         help="List updates published after this time (ISO 8601).")],
                     as_json: AsJson = False, as_of: AsOf = None,
                     full: Annotated[bool, typer.Option(help="Print each update in full.")] = False,
-                    data_dir: DataDir = None) -> None:
+                    server: Server = None, data_dir: DataDir = None) -> None:
     """The updates of ARTICLE_ID published after --since, and the figures new in them."""
+    from urllib.parse import quote
+
     from api.schemas_figures import ChangesResponse
     from qa.timeparse import parse_timestamp
+
+    base = server_to_ask(server, data_dir)
+    if base is not None:
+        reply = get_json(base, f"/v1/articles/{quote(article_id, safe='')}/changes",
+                         {"since": since, "as_of": as_of}, server_key(base))
+        _show_reply(base, reply, ChangesResponse, as_json, lambda r: print_changes(r, full))
+        return
 
     def compute(service: NewsQA) -> ChangesResponse:
         zone = service.settings.zone
@@ -147,6 +164,22 @@ def changes_command(article_id: str,
         return ChangesResponse.of(service.changes(article_id, moment, until))
 
     run_command(data_dir, compute, as_json, lambda result: print_changes(result, full))
+
+
+def _show_reply(base: str, reply: dict[str, Any], model: type[ReplyT], as_json: bool,
+                show: Callable[[ReplyT], None]) -> None:
+    """A server's reply printed as the local path prints its result (`--json`: as it came)."""
+    from pydantic import ValidationError
+
+    try:
+        result = model.model_validate(reply)
+    except ValidationError:
+        raise ServerError(f"{base} answered JSON that is not newsqa's; check that --server/"
+                          f"{SERVER_ENV} names a newsqa server") from None
+    if as_json:
+        show_json(reply)
+    else:
+        show(result)
 
 
 def bench_figures_command(

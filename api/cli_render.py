@@ -1,6 +1,6 @@
-"""How `newsqa ask` prints an answer for a person, from the API's JSON: the local path (the
-answer's `AskResponse`, dumped) and the server path (`/v1/ask`'s reply) print through the same
-values, so they print the same. Standard library and typer only."""
+"""How `newsqa ask` prints an answer (and every command a time) for a person, from the API's
+JSON: the local path (the answer's `AskResponse`, dumped) and the server path (`/v1/ask`'s
+reply) print through the same values, so they print the same. Standard library and typer only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from typing import Any
 
 import typer
 
-from api.cli_figures import stamp_text
+
+def stamp_text(stamp: str | None, precision: str | None, zone: str | None = None) -> str:
+    """A time as the page wrote it: a date "(date only)", a wall-clock time "(zone not stated)"
+    when the source gave no zone (the JSON keeps ISO 8601 with the configured offset)."""
+    if stamp is None:
+        return "time unknown"
+    if precision == "date":
+        return f"{stamp} (date only)"
+    return f"{stamp[:19].replace('T', ' ')} (zone not stated)" if zone == "assumed" else stamp
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def test_the_servers_refusal_of_an_option_is_passed_on(data: Path) -> None:
         bad_mode = newsqa("ask", "How much?", "--mode", "fuzzy", "--server", base)
         empty = newsqa("ask", "   ", "--server", base)
     assert bad_time.exit_code == 2
-    assert "refused the question (400): as_of:" in bad_time.output
+    assert "refused the request (400): as_of:" in bad_time.output
     assert "'yesterday-ish'" in bad_time.output and "ISO 8601" in bad_time.output
     assert bad_mode.exit_code == 2 and "mode:" in bad_mode.output and "'hybrid'" in bad_mode.output
     assert empty.exit_code == 2 and "question: is empty" in empty.output
@@ -288,3 +288,36 @@ def test_a_key_sent_in_the_clear_off_this_machine_is_warned_about() -> None:
                  "http://[::1]:8000", "http://127.3.0.1:8000"):
         assert key_exposure(safe, KEY) is None, safe
     assert key_exposure("http://newsroom.example:8000", None) is None
+
+
+BRIDGE = "harbor-city-awards-bridge-replacement-contract-after-months-2026-03-14"
+LOOKUPS: list[list[str]] = [
+    ["figures", "$410 million"],
+    ["figures", "bridge cost", "--as-of", "2026-03-14T15:00:00"],
+    ["figures", "$410 million", "--csv"],
+    ["changes", BRIDGE, "--since", "2026-03-14T13:00:00"],
+    ["changes", BRIDGE, "--since", "2026-03-14T13:00:00", "--as-of", "2026-03-14T15:30:00", "--full"],
+]
+
+
+def test_figures_and_changes_through_the_server_print_what_the_data_directory_does(
+        data: Path) -> None:
+    local = [newsqa(*q, "--data-dir", str(data)) for q in LOOKUPS]
+    local_json = [json.loads(newsqa(*q, "--json", "--data-dir", str(data)).output)
+                  for q in LOOKUPS if "--csv" not in q]
+    with serving(data) as base:
+        remote = [newsqa(*q, "--server", base) for q in LOOKUPS]
+        remote_json = [json.loads(newsqa(*q, "--json", "--server", base).output)
+                       for q in LOOKUPS if "--csv" not in q]
+        unknown = newsqa("changes", "no-such-story", "--since", "2026-03-14", "--server", base)
+    for here, there in zip(local, remote, strict=True):
+        assert here.exit_code == there.exit_code == 0, there.output
+        assert there.output == here.output
+    for here, there in zip(local_json, remote_json, strict=True):
+        here.pop("took_ms", None)
+        there.pop("took_ms", None)
+        assert there == here
+    shown = "\n".join(r.output for r in remote)
+    assert "$410 million" in shown and "update 1" in shown and "(zone not stated)" in shown
+    assert remote[2].output.count("\n") >= 2  # a header and at least one appearance
+    assert unknown.exit_code == 2 and "no article with id 'no-such-story'" in unknown.output
