@@ -60,6 +60,8 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Article files or fo
     service = open_service(data_dir)
     try:
         failed = ingest_files(service, paths)
+        if (path := service.bulk_embedding_path()) is not None:
+            typer.echo(f"chunks embedded by: {path}")
     finally:
         service.close()
     if failed:

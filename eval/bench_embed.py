@@ -81,10 +81,54 @@ def agreement_with_cache(dataset: Path, cache: Path, wanted: int, every: int,
     vectors = fast.embed([t for t, _ in kept])
     seconds = time.perf_counter() - started
     cosine = np.sum(vectors * np.stack([v for _, v in kept]), axis=1)
-    return {"chunks": len(kept), "path": f"{fast.plan.precision} ({fast.plan.reason})",
+    return {"chunks": len(kept), "path": f"{fast.bulk_path} ({fast.plan.reason})",
             "cosine_min": float(cosine.min()), "cosine_p001": float(np.quantile(cosine, 0.001)),
             "cosine_median": float(np.median(cosine)),
             "below_0.999": int(np.sum(cosine < 0.999)), "seconds": round(seconds, 1)}
+
+
+def caches_agree(dataset: Path, fp32_cache: Path, other_cache: Path, precision: str,
+                 workdir: Path) -> dict[str, Any]:
+    """Cosine, chunk by chunk, between the fp32 vectors of one benchmark cache and the
+    `precision` vectors of another, over every chunk of the dataset found in both (read only)."""
+    import hashlib
+    import sqlite3
+
+    from eval.layouts import load_dataset
+    from eval.run import to_article
+    from index.embed import DEFAULT_MODEL
+    from qa.service import NewsQA
+    from qa.settings import Settings
+
+    settings = Settings(data_dir=workdir / "caches")
+    service = NewsQA(settings)
+    texts: list[str] = []
+    for item in load_dataset(dataset).articles:
+        if item.text.strip():
+            texts += service.texts_to_embed(to_article(item, settings.zone))
+    service.close()
+    texts = list(dict.fromkeys(texts))
+
+    def read(cache: Path, name: str) -> list[np.ndarray | None]:
+        conn = sqlite3.connect(f"file:{cache / 'embeddings.sqlite3'}?mode=ro", uri=True)
+        keys = [hashlib.sha256(f"{name}\0{t}".encode()).digest() for t in texts]
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in conn.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})",
+                part))
+        conn.close()
+        return [found.get(k) for k in keys]
+
+    pairs = [(a, b) for a, b in zip(read(fp32_cache, DEFAULT_MODEL),
+                                    read(other_cache, f"{DEFAULT_MODEL}@{precision}"), strict=True)
+             if a is not None and b is not None]
+    cosine = np.sum(_unit(np.stack([a for a, _ in pairs])) * _unit(np.stack([b for _, b in pairs])),
+                    axis=1)
+    return {"chunk_texts": len(texts), "in_both": len(pairs), "precision": precision,
+            "cosine_min": float(cosine.min()), "cosine_p001": float(np.quantile(cosine, 0.001)),
+            "cosine_median": float(np.median(cosine)), "below_0.999": int(np.sum(cosine < 0.999))}
 
 
 def paths_to_measure(device: str | None, batch_size: int | None, with_onnx: bool,
@@ -301,9 +345,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--agreement-with", type=Path, default=None, metavar="CACHE_DIR",
                         help="Only compare the fast path with the fp32 vectors in this embedding "
                         "cache (a benchmark run's), on --chunks chunks of every 10th article.")
+    parser.add_argument("--caches-agree", type=Path, nargs=2, default=None,
+                        metavar=("FP32_CACHE_DIR", "BF16_CACHE_DIR"),
+                        help="Only compare, chunk by chunk, the fp32 vectors of one benchmark "
+                        "cache with the bf16 vectors of another, over the whole dataset.")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="newsqa-bench-embed-") as tmp:
         workdir = Path(tmp)
+        if args.caches_agree is not None:
+            agree = caches_agree(args.dataset, args.caches_agree[0], args.caches_agree[1],
+                                 "bf16", workdir)
+            print_table([agree], list(agree))
+            return
         if args.agreement_with is not None:
             agreement = agreement_with_cache(args.dataset, args.agreement_with, args.chunks, 10,
                                              workdir)

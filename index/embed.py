@@ -190,6 +190,12 @@ class SentenceTransformerEmbedder:
                                         verbose=False)["input_ids"])
 
     @property
+    def bulk_path(self) -> str | None:
+        """The path bulk embedding took in this process (precision, compiled or not), or None
+        before any bulk call."""
+        return self._bulk.path if "_bulk" in self.__dict__ else None
+
+    @property
     def fast_path(self) -> bool:
         """Whether questions are embedded by ONNX Runtime."""
         return self._fast is not None

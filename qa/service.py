@@ -123,6 +123,12 @@ class NewsQA:
         self.desk = FigureDesk(self.library, lambda q, k, as_of: self.search(q, k, None, as_of),
                                settings.max_question_chars)
 
+    def bulk_embedding_path(self) -> str | None:
+        """How this process embedded chunks in bulk (the model's precision, compiled or not), or
+        None when it did not (nothing new, or not the model)."""
+        return self.embedder.bulk_path if isinstance(self.embedder, SentenceTransformerEmbedder) \
+            else None
+
     def close(self) -> None:
         self.collection.close()
 

@@ -105,3 +105,23 @@ def test_small_calls_and_fp32_are_never_compiled(real_embedder: SentenceTransfor
                                       onnx_for_small_calls=False)
     off.model = real_embedder.model
     assert off.embed(TEXTS * 2).shape == (len(TEXTS) * 2, 384)
+
+
+def test_ingest_says_which_path_embedded_the_chunks(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for n in range(3):
+        body = " ".join(f"Sentence {k} of story {n}: the council met on day {k} and voted."
+                        for k in range(60))
+        (folder / f"{n}.json").write_text(json.dumps({"id": f"s{n}", "title": f"Story {n}",
+                                                      "body": body}))
+    env = {**os.environ, "NEWSQA_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "api.cli", "ingest", str(folder)], env=env,
+                          check=True, capture_output=True, text=True)
+    last = done.stdout.strip().splitlines()[-1]
+    assert last in ("chunks embedded by: bf16 autocast, eager", "chunks embedded by: fp32"), last
