@@ -22,6 +22,7 @@ from api.cli_common import (
 from api.cli_errors import TranslatingGroup
 from api.cli_figures import bench_figures_command, changes_command, figures_command
 from api.cli_render import AnswerView, show_answer, show_json
+from api.terminal import echo
 from eval.cli import eval_command
 from index.modes import SEARCH_MODES
 from qa.limits import MAX_TOP_K
@@ -43,11 +44,11 @@ def ingest_files(service: NewsQA, paths: list[Path], quiet: bool = False) -> int
     for outcome in service.ingest_paths(paths):
         if outcome.error:
             failed += 1
-            typer.secho(f"FAILED  {outcome.error}", err=True, fg=typer.colors.RED)
+            echo(f"FAILED  {outcome.error}", err=True, fg=typer.colors.RED)
         elif outcome.result and not quiet:
             r = outcome.result
             status = "added  " if r.changed else "unchanged"
-            typer.echo(f"{status} {outcome.path}: {r.article_id} (+{r.new_sections} sections, "
+            echo(f"{status} {outcome.path}: {r.article_id} (+{r.new_sections} sections, "
                        f"+{r.new_chunks} chunks, {r.replaced_sections} replaced)")
     return failed
 
@@ -107,7 +108,7 @@ def articles(data_dir: DataDir = None) -> None:
     service = open_service(data_dir)
     try:
         for a in service.articles():
-            typer.echo(f"{a.id}\t{len(a.updates)} updates\t{a.title}")
+            echo(f"{a.id}\t{len(a.updates)} updates\t{a.title}")
     finally:
         service.close()
 
@@ -121,7 +122,7 @@ def delete(article_id: Annotated[str, typer.Argument(metavar="ID", help="The art
         result = service.delete(article_id)
     finally:
         service.close()
-    typer.echo(f"deleted {result.article_id}: {result.title} ({result.removed_sections} "
+    echo(f"deleted {result.article_id}: {result.title} ({result.removed_sections} "
                f"sections, {result.removed_chunks} chunks)")
 
 

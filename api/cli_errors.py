@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from api.cli_client import ServerError
+from api.terminal import echo
 from eval.errors import DatasetError
 from index.errors import IndexSetupError
 from qa.errors import ArticleParseError, NewsqaError
@@ -29,7 +30,7 @@ DOMAIN_ERRORS = tuple(kind for kind, _ in EXIT_CODES)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print `error: message` and exit with `code`."""
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    echo(f"error: {message}", err=True, fg=typer.colors.RED)
     raise SystemExit(code)
 
 

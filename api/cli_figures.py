@@ -11,6 +11,7 @@ import typer
 from api.cli_client import SERVER_ENV, ServerError, get, get_json, server_to_ask
 from api.cli_common import AsJson, AsOf, DataDir, Server, run_command, server_key
 from api.cli_render import show_json, stamp_text
+from api.terminal import echo
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,15 +36,15 @@ def _print_appearances(appearances: list[AppearanceOut]) -> None:
         how = {"exact": "exact", "approximate": f"approximate: {a.stated}",
                None: f"{a.group}: {a.stated}"}[a.match]
         title = f" · {a.title}" if several else ""
-        typer.echo(f"[{a.marker}] {stamp_text(a.timestamp, a.timestamp_precision, a.timestamp_zone)} · "
+        echo(f"[{a.marker}] {stamp_text(a.timestamp, a.timestamp_precision, a.timestamp_zone)} · "
                    f"{_where(a)} · "
                    f"{how}{title}")
         place = (a.article_id, _where(a), a.quote_start)
         if place in quoted:
-            typer.echo(f"    (same sentence as [{quoted[place]}])")
+            echo(f"    (same sentence as [{quoted[place]}])")
         else:
             quoted[place] = a.marker
-            typer.echo(f"    “{a.quote}”")
+            echo(f"    “{a.quote}”")
 
 
 def _plural(n: int, noun: str) -> str:
@@ -56,24 +57,24 @@ def print_figures(r: FiguresResponse) -> None:
     if r.mode == "figure":
         first = r.appearances[0].timestamp_zone if r.appearances else None
         last = r.appearances[-1].timestamp_zone if r.appearances else None
-        typer.echo(f"{r.query}{scope}: {_plural(r.count, 'appearance')}, first seen "
+        echo(f"{r.query}{scope}: {_plural(r.count, 'appearance')}, first seen "
                    f"{stamp_text(r.first_seen, r.first_seen_precision, first)}, last seen "
                    f"{stamp_text(r.last_seen, r.last_seen_precision, last)}")
     else:
-        typer.echo(f"Figures about “{r.query}”{scope}: {_plural(r.count, 'appearance')} in "
+        echo(f"Figures about “{r.query}”{scope}: {_plural(r.count, 'appearance')} in "
                    f"{_plural(len(r.groups), 'group')}")
         for g in r.groups:
             values = " · ".join(f"{v.stated} {''.join(f'[{m}]' for m in v.markers)}"
                                 for v in g.values)
-            typer.echo(f"  {g.label}{' — ' + g.title if several else ''}: {values}")
+            echo(f"  {g.label}{' — ' + g.title if several else ''}: {values}")
         for rev in r.revisions:
             old, new = rev.old, rev.new
-            typer.echo(f"  REVISED {rev.group}: {old.stated} [{old.marker}] at "
+            echo(f"  REVISED {rev.group}: {old.stated} [{old.marker}] at "
                        f"{stamp_text(old.timestamp, old.timestamp_precision, old.timestamp_zone)} → "
                        f"{new.stated} [{new.marker}] at "
                        f"{stamp_text(new.timestamp, new.timestamp_precision, new.timestamp_zone)}")
     if not r.appearances:
-        typer.echo(r.note or "No figure found; try another wording, a topic, or a later --as-of.")
+        echo(r.note or "No figure found; try another wording, a topic, or a later --as-of.")
     _print_appearances(r.appearances)
 
 
@@ -122,20 +123,20 @@ def figures_command(query: Annotated[str, typer.Argument(
 
 def print_changes(r: ChangesResponse, full: bool) -> None:
     scope = "" if r.as_of is None else f" and by {r.as_of}"
-    typer.echo(f"{r.title}: {len(r.updates)} updates after {r.since}{scope}")
+    echo(f"{r.title}: {len(r.updates)} updates after {r.since}{scope}")
     for u in r.updates:
         new = ", ".join(f"{a.stated} [{a.marker}]" for a in u.new_figures) or "none"
         when = stamp_text(u.published_at, u.published_precision, u.published_zone)
-        typer.echo(f"update {u.index} · {when} · new figures: {new}")
+        echo(f"update {u.index} · {when} · new figures: {new}")
         text = u.text if full or len(u.text) <= PREVIEW_CHARS else u.text[:PREVIEW_CHARS] + "…"
-        typer.echo(f"    {text}")
+        echo(f"    {text}")
         quoted: dict[int, int] = {}
         for a in u.new_figures:
             if a.quote_start in quoted:
-                typer.echo(f"    [{a.marker}] (same sentence as [{quoted[a.quote_start]}])")
+                echo(f"    [{a.marker}] (same sentence as [{quoted[a.quote_start]}])")
             else:
                 quoted[a.quote_start] = a.marker
-                typer.echo(f"    [{a.marker}] “{a.quote}”")
+                echo(f"    [{a.marker}] “{a.quote}”")
 
 
 def changes_command(article_id: str,

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from api.terminal import echo
+
 
 def stamp_text(stamp: str | None, precision: str | None, zone: str | None = None) -> str:
     """A time as the page wrote it: a date "(date only)", a wall-clock time "(zone not stated)"
@@ -59,15 +61,15 @@ class AnswerView:
 
 
 def show_answer(view: AnswerView) -> None:
-    typer.echo(view.answer)
+    echo(view.answer)
     if view.since or view.as_of:
         asked = f" (from “{view.from_question}”)" if view.from_question else ""
-        typer.echo(f"  window: after {view.since or 'the start'}, up to {view.as_of or 'now'}{asked}")
+        echo(f"  window: after {view.since or 'the start'}, up to {view.as_of or 'now'}{asked}")
     for c in view.citations:
         where = "body" if c.section == "body" else f"update {c.update_index}"
         when = stamp_text(c.timestamp, c.timestamp_precision, c.timestamp_zone)
-        typer.echo(f"  [{c.marker}] {c.title} — {where}, {when}")
-        typer.echo(f"      “{c.quote}”")
+        echo(f"  [{c.marker}] {c.title} — {where}, {when}")
+        echo(f"      “{c.quote}”")
 
 
 def show_json(body: dict[str, Any]) -> None:
