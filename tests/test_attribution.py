@@ -122,3 +122,15 @@ def test_a_figure_of_the_thing_asked_but_of_another_owner_is_not_the_owners(
     answer = staffed.ask("How did the Orbis Data staff count change?").answer
     assert answer.abstained and "30 staff" not in answer.text and "$4.6" not in answer.text
     assert [a.stated for a in staffed.figures("Acme Pay staff").appearances] == ["30 staff"]
+
+
+def test_a_topic_led_by_a_capitalised_common_word_still_names_its_owner(staffed: NewsQA) -> None:
+    # "Staff" leads the topic, it names no one: Orbis Data still owns it, so Acme Pay's 30 staff
+    # and Orbis Data's $4.6 million are no Orbis Data staff count; "Contract" still asks for money
+    assert staffed.figures("Staff count at Orbis Data").appearances == ()
+    assert [a.stated for a in staffed.figures("Staff at Acme Pay").appearances] == ["30 staff"]
+    assert [a.stated for a in staffed.figures("Contract of Acme Pay").appearances] == [
+        "$18.2 million"]
+    possessive = topic_of("Corvane's cleanup budget")
+    assert possessive.owner and possessive.kind == "money"
+    assert topic_of("Orbis Data staff count").owner == topic_of("staff count at Orbis Data").owner

@@ -68,9 +68,22 @@ class Topic:
         return self.kind is None or self.kind == kind
 
 
+def named_words(text: str) -> str:
+    """The words `text` capitalises as a name ("Acme Pay": not a payment). Its first word is
+    capitalised anyway, so it counts only when a capitalised word follows it or it is possessive:
+    "Staff count at Orbis Data" names Orbis Data, not staff; "Orbis Data staff" names both."""
+    found = list(_CAPITALISED.finditer(text))
+    if found and not text[:found[0].start()].strip(" \"'“‘("):
+        first = found[0]
+        followed = len(found) > 1 and not text[first.end():found[1].start()].strip()
+        if not followed and not re.search(r"['’]s$", first.group()):
+            found = found[1:]
+    return " ".join(m.group() for m in found)
+
+
 def topic_of(text: str) -> Topic:
     terms = frozenset(analyze(text))
-    named = frozenset(analyze(" ".join(_CAPITALISED.findall(text))))  # "Acme Pay": not a payment
+    named = frozenset(analyze(named_words(text)))
     kind_words = terms & (MONEY_TERMS | PERCENT_TERMS) - named
     subject = terms - kind_words - FILLER_TERMS
     return Topic(text, terms, subject, kind_words, named & subject)
