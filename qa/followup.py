@@ -213,6 +213,15 @@ def focus(question: str, history: Sequence[Turn]) -> str:
     return " ".join([text, *extra])
 
 
+def _new_subject(question: str, previous: Turn) -> bool:
+    """An ellipsis naming a thing the last turn never mentioned ("What about the wildfire?"
+    after a question about the strike): a subject of its own, though not capitalised."""
+    if not is_elliptical(question):
+        return False
+    said = {w.lower() for w in words(_mentioned(previous))}
+    return any(w.lower() not in said for w in content_words(_without_lead(question)))
+
+
 def main_story(turn: Turn) -> str | None:
     """The article most of `turn`'s quotes come from (the first quoted on a tie): a padded
     answer's stray sentence from another story does not carry the conversation there."""
@@ -232,5 +241,6 @@ def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp |
         return None
     previous = history[-1]
     personal = any(w.lower() in _PERSONAL for w in words(text))
-    story = None if _has_own_name(text) else main_story(previous)
+    own_subject = _has_own_name(text) or _new_subject(text, previous)
+    story = None if own_subject else main_story(previous)
     return FollowUp(tuple(borrowed_names(text, previous)) if personal else (), query, story)

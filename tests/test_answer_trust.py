@@ -247,3 +247,26 @@ def test_a_follow_up_naming_its_own_subject_is_not_held_to_the_last_story() -> N
                   ("storm", "harbor-bridge", "harbor-bridge"))
     leans = leaning_on("How much is it worth?", [padded], "How much is it worth? (firm won)")
     assert leans is not None and leans.story == "harbor-bridge"
+
+
+def test_an_ellipsis_naming_a_new_thing_leaves_the_last_story(stories: NewsQA) -> None:
+    """'What about the wildfire?' after a question about the strike asks about the wildfire:
+    it is not answered from the strike story alone; 'And the schools?' still is."""
+    for follow_up, story in (("What about the wildfire?", "cedar-ridge"),
+                             ("And in the wildfire?", "cedar-ridge")):
+        chat, messages, cid = Chat(stories), [], None
+        for question in ("How many schools closed in the Millbrook strike?", follow_up):
+            messages.append(Message("user", question))
+            reply = chat.reply(messages, cid)
+            cid = reply.conversation_id
+            messages.append(Message("assistant", reply.timed.answer.text))
+        cited = {c.article_id for c in reply.timed.answer.citations}
+        assert any(story in a for a in cited), (follow_up, cited)
+    strike = Turn("How many schools closed in the Millbrook strike?", "schools closed Millbrook "
+                  "strike", "All 31 of the district's schools were closed.",
+                  ("All 31 of the district's schools were closed.",), ("millbrook-strike",))
+    for same in ("And the schools?", "When?", "What about the strike?"):
+        leans = leaning_on(same, [strike], f"{same} (schools Millbrook)")
+        assert leans is not None and leans.story == "millbrook-strike", same
+    leans = leaning_on("What about the wildfire?", [strike], "What about the wildfire? (schools)")
+    assert leans is not None and leans.story is None
