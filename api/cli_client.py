@@ -55,10 +55,10 @@ def client_key() -> str | None:
     server's own settings when they are set here (NEWSQA_API_KEYS, NEWSQA_API_KEYS_FILE)."""
     key = os.environ.get(KEY_ENV, "").strip()
     if key:
-        return key
+        return _sendable(key, KEY_ENV)
     listed = [k.strip() for k in os.environ.get("NEWSQA_API_KEYS", "").split(",") if k.strip()]
     if listed:
-        return listed[0]
+        return _sendable(listed[0], "NEWSQA_API_KEYS")
     keys_file = os.environ.get("NEWSQA_API_KEYS_FILE")
     if keys_file:
         try:
@@ -68,8 +68,19 @@ def client_key() -> str | None:
                               f"({exc.strerror}); give a readable file of keys, or set "
                               f"{KEY_ENV}") from exc
         keys = [line.split("#", 1)[0].strip() for line in lines]
-        return next((k for k in keys if k), None)
+        first = next((k for k in keys if k), None)
+        return None if first is None else _sendable(first, f"NEWSQA_API_KEYS_FILE={keys_file!r}")
     return None
+
+
+def _sendable(key: str, source: str) -> str:
+    """`key` when an HTTP header can carry it (visible ASCII); the error never shows the key."""
+    bad = next((i for i, c in enumerate(key) if not "!" <= c <= "~"), None)
+    if bad is None:
+        return key
+    raise ServerError(f"the API key in {source} has a character an HTTP header cannot carry "
+                      f"(U+{ord(key[bad]):04X} at character {bad + 1}); set it to the server's "
+                      "key as written: visible ASCII, no spaces")
 
 
 def is_loopback(base: str) -> bool:

@@ -321,3 +321,17 @@ def test_figures_and_changes_through_the_server_print_what_the_data_directory_do
     assert "$410 million" in shown and "update 1" in shown and "(zone not stated)" in shown
     assert remote[2].output.count("\n") >= 2  # a header and at least one appearance
     assert unknown.exit_code == 2 and "no article with id 'no-such-story'" in unknown.output
+
+
+def test_a_key_no_header_can_carry_is_one_line_that_does_not_show_it(tmp_path: Path) -> None:
+    secret = "secret" * 5
+    keys = tmp_path / "keys"
+    keys.write_text(f"# ours\nключ{secret}\n", encoding="utf-8")
+    cases = [({"NEWSQA_API_KEY": f"abc\n{secret}"}, "NEWSQA_API_KEY", "U+000A at character 4"),
+             ({"NEWSQA_API_KEYS": f"{secret} {secret}"}, "NEWSQA_API_KEYS", "U+0020"),
+             ({"NEWSQA_API_KEYS_FILE": str(keys)}, "NEWSQA_API_KEYS_FILE", "U+043A at character 1")]
+    for env, source, where in cases:
+        result = newsqa("ask", "q", "--server", "http://127.0.0.1:1", **env)
+        assert result.exit_code == 1, result.output
+        assert f"the API key in {source}" in result.output and where in result.output
+        assert secret not in result.output and "Traceback" not in result.output
