@@ -44,6 +44,10 @@ def server_url(option: str | None) -> str | None:
     url = value.strip().rstrip("/")
     parts = urllib.parse.urlsplit(url)
     source = "--server" if option is not None else SERVER_ENV
+    if parts.username is not None or parts.password is not None:
+        raise ServerError(f"{source} holds a user name or password (before '@'), which would be "
+                          f"printed and sent in the clear; give the address without it and the "
+                          f"key in {KEY_ENV}", 2)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ServerError(f"{source}={value!r} is not a server address; write the URL "
                           "`newsqa serve` printed, e.g. http://127.0.0.1:8000", 2)

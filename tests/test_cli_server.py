@@ -335,3 +335,11 @@ def test_a_key_no_header_can_carry_is_one_line_that_does_not_show_it(tmp_path: P
         assert result.exit_code == 1, result.output
         assert f"the API key in {source}" in result.output and where in result.output
         assert secret not in result.output and "Traceback" not in result.output
+
+
+def test_a_server_address_holding_a_password_is_refused_without_printing_it() -> None:
+    for url in ("http://reader:hunter2hunter2@127.0.0.1:1", "http://hunter2hunter2@127.0.0.1:1"):
+        result = newsqa("ask", "q", "--server", url)
+        assert result.exit_code == 2, result.output
+        assert "user name or password" in result.output and "NEWSQA_API_KEY" in result.output
+        assert "hunter2" not in result.output
