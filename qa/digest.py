@@ -51,6 +51,18 @@ def topic_terms(question: str) -> frozenset[str]:
     return frozenset(analyze(question)) - _FRAMING
 
 
+def mentions_topic(question: str, passages: list[Passage], idf: Callable[[str], float]) -> bool:
+    """True when every word of the question's topic that the coverage holds anywhere (idf above
+    0) is held by some passage (with its article's title): False for "What did officials say
+    about the storm on March 14?" when that day's updates are all about a bridge. Words no
+    stored text holds (a paraphrase) are left to the usual answer, which reads by meaning."""
+    held: set[str] = set()
+    for passage in passages:
+        held.update(analyze(passage.chunk.title))
+        held.update(analyze(passage.chunk.text))
+    return all(t in held for t in topic_terms(question) if idf(t) > 0)
+
+
 def _published(passage: Passage) -> datetime | None:
     stamp = passage.chunk.timestamp
     return stamp.moment if stamp is not None else None

@@ -340,5 +340,14 @@ def empty_window_text(window: Window) -> str:
             "answer from that time.")
 
 
+def off_topic_window_text(window: Window) -> str:
+    """The answer when the window's coverage never mentions what the question asks about."""
+    since = "the start" if window.since is None else _clock_text(window.since + TICK)
+    until = "now" if window.as_of is None else _clock_text(window.as_of)
+    asked = f" (“{window.phrase}”)" if window.phrase else ""
+    return (f"Nothing published from {since} to {until}{asked} mentions what you asked about, "
+            "so I cannot answer from that time. Ask without the time to search all the coverage.")
+
+
 def _clock_text(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()

@@ -18,7 +18,7 @@ from index.modes import SEARCH_MODES, SearchMode
 from index.text import analyze
 from qa.answer import AnswerSettings, FollowUp, compose_answer, sentence_signals
 from qa.citations import quote_is_verbatim, verified
-from qa.digest import asks_what_was_reported, digest_answer
+from qa.digest import asks_what_was_reported, digest_answer, mentions_topic
 from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.figures.changes import ArticleChanges
 from qa.figures.desk import FigureDesk
@@ -33,6 +33,7 @@ from qa.question_time import (
     empty_window_text,
     find_time_phrases,
     needs_story,
+    off_topic_window_text,
     question_window,
     without_phrases,
 )
@@ -347,6 +348,8 @@ class NewsQA:
             digest = digest_answer(text, passages, idf, self.answer_settings.max_sentences)
             if digest is not None:
                 return digest
+            if not mentions_topic(text, passages, idf):  # "the storm since noon": only the bridge's updates
+                return Answer(off_topic_window_text(window), abstained=True)
         return compose_answer(text, passages, idf, self.answer_settings,
                               len(self.collection), follow_up, window.phrase is not None)
 

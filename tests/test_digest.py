@@ -73,3 +73,19 @@ def test_which_questions_ask_what_was_reported(question: str, digest: bool) -> N
 def test_the_framing_words_are_not_the_topic() -> None:
     assert topic_terms("What has been reported about the Dunmore evacuation?") == {
         "dunmor", "evacu"}
+
+
+
+def test_a_window_that_never_mentions_the_topic_says_so_instead_of_quoting_another_story(
+        desk: NewsQA) -> None:
+    """Review finding: with nothing about the topic in the window, the usual answer quoted
+    another story's updates ('the storm since noon' answered from a bridge story). The fares
+    are covered in May; November 3 has only the Dunmore floods."""
+    answer = desk.ask("What has been reported about the Lakeport fares on November 3, 2026?").answer
+    assert answer.abstained and not answer.citations, answer.text
+    assert "mentions what you asked about" in answer.text
+    # 'officials' is in every story, the fares in none of that day's: not enough
+    answer = desk.ask("What did officials say about the Lakeport fares on November 3, 2026?").answer
+    assert answer.abstained and not answer.citations, answer.text
+    # a topic the window does mention is still answered
+    assert desk.ask("What did officials say about the evacuation on November 3, 2026?").answer.citations
