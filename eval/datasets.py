@@ -117,6 +117,15 @@ def answer_keys(answers: Iterable[str]) -> list[str]:
     return [key for key in map(normalise_answer, answers) if key]
 
 
+def week_of(day: date | None) -> str:
+    """ISO year and week of `day` ("2022-W24"), which cross-validation keeps in one fold (the
+    questions of one week ask about the same news); empty when unknown."""
+    if day is None:
+        return ""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def answer_in(text: str, answers: Iterable[str]) -> bool:
     """Whether some answer occurs in text, ignoring case, quote style and spacing."""
     haystack = normalise_text(text)

@@ -3,9 +3,10 @@
 Asks every answerable question of the dataset (hybrid, as of its question date, as the benchmark
 does) against an index a benchmark run built, takes the candidate sentences of the answer's best
 passages with their signals (qa/sentence_rank.py), and fits a logistic model of "this sentence
-holds a gold answer". Questions are cross-validated in folds: each fold's first sentences are
-chosen by a model fitted on the others, and the printed first-sentence accuracy is theirs. The
-printed model is what qa/sentence_rank.py holds.
+holds a gold answer". Questions are cross-validated in folds of whole weeks (the week they were
+asked in): each fold's first sentences are chosen by a model fitted on the other weeks, and the
+printed held-out first-sentence accuracy is theirs. The L2 penalty is the one of `--l2` that
+does best held out. The printed model is what qa/sentence_rank.py holds.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.calibrate import fit
-from eval.datasets import answer_in, partition
+from eval.calibrate import fit, fold_of
+from eval.datasets import answer_in, partition, week_of
 from eval.layouts import load_dataset
 from qa.sentence_rank import SENTENCE_FEATURES
 
@@ -30,6 +31,7 @@ class Question:
     id: str
     signals: np.ndarray  # one row per candidate, best by the current model first
     right: np.ndarray    # 1.0 where the sentence holds a gold answer
+    group: str = ""      # the week it was asked in: folds never split one
 
 
 def gather(dataset: Path, index: Path, cache_dir: Path) -> list[Question]:
@@ -52,7 +54,8 @@ def gather(dataset: Path, index: Path, cache_dir: Path) -> list[Question]:
             found = service.sentence_signals(q.question, list(answer.passages))
             if found:
                 out.append(Question(q.id, np.asarray([s for _, s in found]),
-                                    np.asarray([float(answer_in(t, q.answers)) for t, _ in found])))
+                                    np.asarray([float(answer_in(t, q.answers)) for t, _ in found]),
+                                    week_of(q.asked_on) or q.id))
     finally:
         service.close()
         embedder.close()
@@ -69,8 +72,9 @@ def first_right(beta: np.ndarray, questions: Sequence[Question]) -> float:
 
 
 def cross_validated(questions: Sequence[Question], folds: int, l2: float) -> float:
-    """First-sentence accuracy with each fold scored by a model fitted on the other folds."""
-    fold = [int(q.id.encode().hex(), 16) % folds for q in questions]
+    """First-sentence accuracy with each fold (whole weeks) scored by a model fitted on the
+    other folds."""
+    fold = fold_of([q.group or q.id for q in questions], folds)
     right = 0.0
     for k in range(folds):
         train = [q for q, f in zip(questions, fold, strict=True) if f != k]
@@ -94,18 +98,27 @@ def main() -> None:
                         help="The index folder of a benchmark run over this dataset (RUN/index).")
     parser.add_argument("--cache-dir", type=Path, default=Path(".newsqa/cache"))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, nargs="+", default=[1.0, 3.0, 10.0, 30.0, 100.0],
+                        help="L2 penalties to try; the best held out is fitted (1 3 10 30 100).")
     args = parser.parse_args()
-    questions = gather(args.dataset, args.index, args.cache_dir)
+    report(gather(args.dataset, args.index, args.cache_dir), args.folds, args.l2)
+
+
+def report(questions: Sequence[Question], folds: int, penalties: Sequence[float]) -> np.ndarray:
+    """Print the held-out accuracy of each penalty, then the model fitted with the best one."""
     with_right = sum(bool(q.right.any()) for q in questions)
     print(f"{len(questions)} questions with candidate sentences, {with_right} with a right one; "
-          f"signals {', '.join(SENTENCE_FEATURES)}")
-    beta = fit_model(questions, args.l2)
+          f"{len(set(q.group for q in questions))} weeks; signals {', '.join(SENTENCE_FEATURES)}")
+    held = {l2: cross_validated(questions, folds, l2) for l2 in penalties}
+    print(f"first sentence right, {folds}-fold cross-validated by week: "
+          + ", ".join(f"L2 {l2:g} {acc:.3f}" for l2, acc in held.items()))
+    l2 = max(penalties, key=lambda p: (held[p], -p))
+    beta = fit_model(questions, l2)
     print(f"SentenceModel(intercept={beta[0]:.3f}, weights=("
           + ", ".join(f"{b:.3f}" for b in beta[1:]) + "))")
-    print(f"first sentence right (fitted on all): {first_right(beta, questions):.3f} of these "
-          f"questions; {args.folds}-fold cross-validated: "
-          f"{cross_validated(questions, args.folds, args.l2):.3f}")
+    print(f"L2 {l2:g}: first sentence right {first_right(beta, questions):.3f} fitted on all, "
+          f"{held[l2]:.3f} held out")
+    return beta
 
 
 if __name__ == "__main__":

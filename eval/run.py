@@ -8,7 +8,7 @@ import resource
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.datasets import Dataset, EvalArticle, EvalQuestion, normalise_text, partition
+from eval.datasets import Dataset, EvalArticle, EvalQuestion, normalise_text, partition, week_of
 from eval.errors import DatasetError
 from eval.layouts import load_dataset
 from eval.metrics import (
@@ -177,12 +177,14 @@ def run(config: EvalConfig, log: Callable[[str], None] = print) -> dict[str, Any
     texts = {a.id: normalise_text(f"{a.title}\n{a.text}") for a in dataset.articles}
     places = {mode: answer_places(r, questions, texts) for mode, r in results.items()}
     by_mode = {mode: {r.question_id: r for r in rs} for mode, rs in results.items()}
-    per_question = [{"question_id": q.id, "answerable": True,
+    week = {q.id: week_of(q.asked_on) for q in [*questions, *unanswerable]}
+    per_question = [{"question_id": q.id, "answerable": True, "week": week[q.id],
                      "modes": {mode: {**question_row(rs[q.id], q, texts),
                                       **signals(rs[q.id], evidence[mode].get(q.id))}
                                for mode, rs in by_mode.items()}}
                     for q in questions]
     per_question += [{"question_id": r.question_id, "answerable": False,
+                      "week": week[r.question_id],
                       "modes": {mode: {"abstained": r.abstained, "latency_ms": round(r.latency_ms, 2),
                                        **signals(r, evidence[mode].get(r.question_id))}}}
                      for mode, rs in declined.items() for r in rs]
@@ -215,7 +217,7 @@ def signals(result: QuestionResult, evidence: Evidence | None) -> dict[str, obje
     row: dict[str, object] = {"confidence": result.confidence}
     if evidence is not None:
         row.update({k: None if v is None else round(v, 4)
-                    for k, v in zip(FEATURES, astuple(evidence), strict=True)})
+                    for k, v in ((k, getattr(evidence, k)) for k in FEATURES)})
     return row
 
 

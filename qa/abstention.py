@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # qa.models holds an Evidence on each Answer
@@ -38,14 +38,17 @@ class Evidence:
     evidence_coverage: float
     agreement: float
     answer_odds: float = 0.0
+    # False when no passage was found by keyword search (dense-only search): not a signal, it
+    # says which model reads the signals
+    keyword_searched: bool = True
 
     def vector(self) -> tuple[float, ...]:
         """The signals a model reads: all of them, or the keyword ones when there is no cosine."""
-        values = astuple(self)
-        return values[1:] if self.best_dense is None else values
+        names = KEYWORD_FEATURES if self.best_dense is None else FEATURES
+        return tuple(float(getattr(self, name)) for name in names)
 
 
-FEATURES = tuple(Evidence.__dataclass_fields__)
+FEATURES = ("best_dense", "sentence_coverage", "evidence_coverage", "agreement", "answer_odds")
 KEYWORD_FEATURES = FEATURES[1:]
 
 
@@ -63,18 +66,23 @@ class AbstentionModel:
 
 @dataclass(frozen=True)
 class Abstention:
-    """The model for answers with a cosine, and the one for keyword-only answers. Both were
-    fitted with one embedding model (`calibrated_for`); another embedder's cosines (the hashing
-    one of the tests) mean something else, and its answers keep the rule before calibration
-    (qa/answer.py)."""
+    """The model for answers with a cosine (hybrid search), the one for keyword-only answers and
+    the one for dense-only answers (whose passages have no keyword score, and whose cosines
+    alone found them: fitted on its own, or it abstains far more often). All were fitted with one
+    embedding model (`calibrated_for`); another embedder's cosines (the hashing one of the tests)
+    mean something else, and its answers keep the rule before calibration (qa/answer.py)."""
 
     dense: AbstentionModel
     keyword: AbstentionModel
+    semantic: AbstentionModel | None = None
     calibrated_for: str = "all-MiniLM-L6-v2"
 
     def confidence(self, evidence: Evidence) -> float:
-        model = self.keyword if evidence.best_dense is None else self.dense
-        return model.confidence(evidence)
+        if evidence.best_dense is None:
+            return self.keyword.confidence(evidence)
+        if not evidence.keyword_searched and self.semantic is not None:
+            return self.semantic.confidence(evidence)
+        return self.dense.confidence(evidence)
 
 
 # The default operating point: abstain below this confidence (NEWSQA_MIN_CONFIDENCE). On the
@@ -82,12 +90,14 @@ class Abstention:
 # answers while abstaining on at most 8% of the answerable ones (docs/benchmark.md).
 DEFAULT_MIN_CONFIDENCE = 0.31
 
-# Fitted by `python -m eval.calibrate RUN` (and `--mode bm25`) on a run of the development slice
-# made with NEWSQA_MIN_CONFIDENCE=0 (docs/benchmark.md). The keyword model's intercept is shifted
-# (-2.425 fitted) so that its own chosen threshold (0.34) falls at the shared 0.31.
+# Fitted by `python -m eval.calibrate RUN` (and `--mode bm25`, `--mode dense`) on a run of the
+# development slice made with NEWSQA_MIN_CONFIDENCE=0 (docs/benchmark.md). The keyword and
+# dense-only models' intercepts are shifted (-2.425 and -2.226 fitted) so that their own chosen
+# thresholds (0.34 and 0.28) fall at the shared 0.31.
 DEFAULT_ABSTENTION = Abstention(
     dense=AbstentionModel(intercept=-2.970, weights=(1.711, 1.161, 1.583, 0.014, 0.105)),
-    keyword=AbstentionModel(intercept=-2.562, weights=(1.305, 1.863, 0.000, 0.463)))
+    keyword=AbstentionModel(intercept=-2.562, weights=(1.305, 1.863, 0.000, 0.463)),
+    semantic=AbstentionModel(intercept=-2.082, weights=(0.672, 1.241, 1.862, 0.000, -0.160)))
 
 
 def coverage(weights: Mapping[str, float], terms: frozenset[str] | set[str]) -> float:

@@ -215,7 +215,8 @@ def evidence_of(candidates: list[_Candidate], passages: list[Passage],
                     sentence_coverage=coverage(weights, candidates[0].terms) if candidates else 0.0,
                     evidence_coverage=coverage(weights, seen),
                     agreement=rankings_agree(passages),
-                    answer_odds=_odds(candidates[0].score) if candidates else 0.0)
+                    answer_odds=_odds(candidates[0].score) if candidates else 0.0,
+                    keyword_searched=any(p.keyword_score is not None for p in passages))
 
 
 def _answers(candidates: list[_Candidate], evidence: Evidence, confidence: float,

@@ -4,12 +4,16 @@ whose outcome can be written down."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from eval.calibrate import load
-from eval.fit_sentences import Question, cross_validated, first_right, fit_model
+from eval.calibrate import cross_validated as cross_validated_abstention
+from eval.calibrate import fold_of, load
+from eval.datasets import week_of
+from eval.fit_sentences import Question, cross_validated, first_right, fit_model, report
 
 
 def _questions() -> list[Question]:
@@ -46,3 +50,28 @@ def test_calibration_can_learn_when_an_answer_is_right_not_only_answerable(tmp_p
     assert answerable.tolist() == [1.0, 1.0, 0.0]
     assert labels.tolist() == [1.0, 0.0, 0.0]
     assert load(tmp_path, "hybrid", ("best_dense",), "answerable")[2].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_folds_keep_each_week_whole() -> None:
+    weeks = ["2022-W24", "2022-W25", "2022-W24", "2022-W26", "2022-W25", "2022-W27"]
+    folds = fold_of(weeks, 3)
+    assert {w: {f for g, f in zip(weeks, folds, strict=True) if g == w} for w in weeks} == {
+        "2022-W24": {0}, "2022-W25": {1}, "2022-W26": {2}, "2022-W27": {0}}
+    assert week_of(date(2022, 6, 17)) == "2022-W24" and week_of(None) == ""
+
+
+def test_held_out_abstention_uses_the_threshold_its_training_weeks_chose() -> None:
+    # one signal separates answerable (high) from unanswerable (low) questions in every week
+    x = np.asarray([[0.9], [0.8], [0.2], [0.1]] * 5)
+    y = np.asarray([1.0, 1.0, 0.0, 0.0] * 5)
+    weeks = [f"w{i // 4}" for i in range(20)]
+    confidence, abstains = cross_validated_abstention(x, y, weeks, 5)
+    assert (confidence[y == 1] > confidence[y == 0].max()).all()
+    assert abstains.tolist() == (y == 0).tolist()
+
+
+def test_the_penalty_that_does_best_held_out_is_fitted(capsys: pytest.CaptureFixture[str]) -> None:
+    beta = report(_questions(), 5, [0.1, 1000.0])
+    out = capsys.readouterr().out
+    assert "L2 0.1 1.000" in out and "L2 0.1: first sentence right 1.000" in out
+    assert first_right(beta, _questions()) == 1.0
