@@ -331,22 +331,24 @@ def question_window(phrases: list[TimePhrase], reference: datetime, asked: datet
     return replace(window, phrase="; ".join(p.text for p in phrases) or None)
 
 
-def empty_window_text(window: Window) -> str:
-    """The answer when nothing was published in the window asked for."""
+def _span_text(window: Window) -> str:
+    """ "from <since> to <as_of> (“<the question's words>”)", as the answers below say it."""
     since = "the start" if window.since is None else _clock_text(window.since + TICK)
     until = "now" if window.as_of is None else _clock_text(window.as_of)
     asked = f" (“{window.phrase}”)" if window.phrase else ""
-    return (f"Nothing in the coverage was published from {since} to {until}{asked}, so I cannot "
-            "answer from that time.")
+    return f"from {since} to {until}{asked}"
+
+
+def empty_window_text(window: Window) -> str:
+    """The answer when nothing was published in the window asked for."""
+    return (f"Nothing in the coverage was published {_span_text(window)}, so I cannot answer "
+            "from that time.")
 
 
 def off_topic_window_text(window: Window) -> str:
     """The answer when the window's coverage never mentions what the question asks about."""
-    since = "the start" if window.since is None else _clock_text(window.since + TICK)
-    until = "now" if window.as_of is None else _clock_text(window.as_of)
-    asked = f" (“{window.phrase}”)" if window.phrase else ""
-    return (f"Nothing published from {since} to {until}{asked} mentions what you asked about, "
-            "so I cannot answer from that time. Ask without the time to search all the coverage.")
+    return (f"Nothing published {_span_text(window)} mentions what you asked about, so I cannot "
+            "answer from that time. Ask without the time to search all the coverage.")
 
 
 def _clock_text(moment: datetime) -> str:

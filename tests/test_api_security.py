@@ -4,8 +4,6 @@ client addresses from trusted proxies only, an allowed-hosts list, and safe head
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from qa.errors import ConfigError
 from qa.service import NewsQA
 from qa.settings import Settings
 from tests.conftest import DEMO
+from tests.live_server import live_server
 
 KEY = "k" * 12 + "-test-key-0001"
 OTHER_KEY = "o" * 20
@@ -452,27 +451,13 @@ def _free_port() -> int:
 
 
 def test_the_served_app_sends_no_server_header_and_ignores_forwarded_for(demo: NewsQA) -> None:
-    import uvicorn
-
-    port = _free_port()
     settings = demo.settings.model_copy(update={"rate_limits": {"chat": 2}})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo), host="127.0.0.1",
-                                           port=port, log_level="warning",
-                                           **server_options(settings)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with live_server(create_app(settings, demo), _free_port(),
+                     **server_options(settings)) as base:
         health = httpx.get(f"{base}/healthz")
         body = {"messages": [{"role": "user", "content": "Who won the contract?"}]}
         statuses = [httpx.post(f"{base}/v1/chat", json=body,
                                headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
                     for i in range(5)]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     assert health.status_code == 200 and "server" not in health.headers
     assert statuses.count(200) == 2

@@ -34,15 +34,21 @@ def ice_only(service: NewsQA) -> NewsQA:
     return service
 
 
-@pytest.fixture
-def vendors(service: NewsQA) -> NewsQA:
-    service.ingest(Article(
+def vendors_article(*updates: Update) -> Article:
+    """Two vendors' figures in one body sentence, then `updates`."""
+    return Article(
         id="vendors", title="City Picks Vendors for Fare Cards", published_at=Timestamp(DAY, True),
         body=("Acme Pay will supply the readers under a contract worth $18.2 million, while "
               "Orbis Data will run the website for $4.6 million."),
-        updates=(Update(at(9), "The city signed a $2 million deal with Kestrel Labs and a $7 "
-                                "million contract with Halden Systems for the back office."),
-                 Update(at(11), "The Acme Pay contract was revised to $19.5 million."))))
+        updates=updates)
+
+
+@pytest.fixture
+def vendors(service: NewsQA) -> NewsQA:
+    service.ingest(vendors_article(
+        Update(at(9), "The city signed a $2 million deal with Kestrel Labs and a $7 million "
+                      "contract with Halden Systems for the back office."),
+        Update(at(11), "The Acme Pay contract was revised to $19.5 million.")))
     return service
 
 
@@ -106,12 +112,9 @@ def test_clause_and_topic_rules() -> None:
 
 @pytest.fixture
 def staffed(service: NewsQA) -> NewsQA:
-    service.ingest(Article(
-        id="vendors", title="City Picks Vendors for Fare Cards", published_at=Timestamp(DAY, True),
-        body=("Acme Pay will supply the readers under a contract worth $18.2 million, while "
-              "Orbis Data will run the website for $4.6 million."),
-        updates=(Update(at(9), "A spokesperson for Acme Pay said the company will open an "
-                               "office with 30 staff."),)))
+    service.ingest(vendors_article(
+        Update(at(9), "A spokesperson for Acme Pay said the company will open an office with 30 "
+                      "staff.")))
     return service
 
 

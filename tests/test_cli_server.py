@@ -10,14 +10,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner, Result
 
 from api.app import create_app, server_options
@@ -26,6 +24,7 @@ from index.embed import HashingEmbedder
 from qa.service import NewsQA
 from qa.settings import Settings
 from tests.conftest import DEMO, ROOT
+from tests.live_server import live_server
 
 KEY = "k" * 24
 PORTS = range(8700, 8800)  # this area's loopback ports
@@ -56,20 +55,11 @@ def serving(data: Path, **settings: Any) -> Iterator[str]:
     """`newsqa serve` on the data directory, in a thread, on a loopback port; its base URL."""
     config = Settings(data_dir=data, embedder="hashing", **settings)
     service = NewsQA(config, embedder=HashingEmbedder())
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config, service), host="127.0.0.1",
-                                           port=port, log_level="warning",
-                                           **server_options(config)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with live_server(create_app(config, service), free_port(),
+                         **server_options(config)) as base:
+            yield base
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         service.close()
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from index.embed import SentenceTransformerEmbedder
 from qa.service import NewsQA
 from qa.settings import Settings
 from tests.conftest import DEMO, ROOT
+from tests.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,25 +34,12 @@ def _free_port() -> int:
 def base_url(tmp_path_factory: pytest.TempPathFactory,
              real_embedder: SentenceTransformerEmbedder) -> Iterator[str]:
     """http://127.0.0.1:PORT of the app, with the demo corpus ingested."""
-    import uvicorn
-
     settings = Settings(data_dir=tmp_path_factory.mktemp("browser") / "data",
                         stream_pause_ms=60, chat_rate_per_minute=0)
     service = NewsQA(settings, embedder=real_embedder)
     assert not [o.error for o in service.ingest_paths([DEMO]) if o.error]
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, service), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(settings, service), _free_port()) as base:
+        yield base
     service.close()
 
 
