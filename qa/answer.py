@@ -102,6 +102,17 @@ class FollowUp:
     names: tuple[str, ...] = ()
     searched: str = ""
     story: str | None = None  # the article the last answer quoted most, when it names no other
+    # the reader's own words, when the answer's sentences are chosen by more (qa/followup.py's
+    # focus borrows the last answer's): a name they borrowed is not one the reader already said
+    asked: str = ""
+    # True when the question says all it means (no pronoun, no ellipsis: "Was anyone hurt?"),
+    # so its own cosine can choose its sentence (`by_meaning`); "Where will it be built?" cannot
+    whole: bool = False
+
+
+# The cosine of each sentence to the question (the service embeds them): what a follow-up
+# holding none of the sentences' words is answered by.
+Closeness = Callable[[str, list[str]], list[float]]
 
 
 def question_weights(question: str, idf: Callable[[str], float], n_docs: int) -> TermWeights:
@@ -153,7 +164,7 @@ def _candidates(question: str, weights: TermWeights, passages: list[Passage],
             signals = (overlap, phrase_share(asked_pairs, pairs(analysed[i])),
                        coverage(weights, neighbours - terms[i]),
                        passage.dense_score or 0.0, 1.0 / (1 + rank),
-                       float(holds_kind(text[start:end], kind, question)),
+                       float(holds_kind(text[start:end], kind, follow_up.asked or question)),
                        novelty(terms[i], weights), float(i == 0))
             score = (settings.sentences.score(signals)
                      + settings.about_weight * any(n and n <= terms[i] for n in names))
@@ -205,14 +216,19 @@ def sentence_signals(question: str, passages: list[Passage], idf: Callable[[str]
 
 
 def evidence_of(candidates: list[_Candidate], passages: list[Passage],
-                weights: TermWeights) -> Evidence:
-    """The abstention signals (qa/abstention.py) of an answer from `passages`."""
+                weights: TermWeights, chosen_by: TermWeights | None = None) -> Evidence:
+    """The abstention signals (qa/abstention.py) of an answer from `passages`, judged by the
+    terms of `weights`; the best sentence is judged by the better of those and `chosen_by`, the
+    words it was chosen by (a follow-up's own: "Who is sending crews?" is answered by the
+    crews' sentence, which need not repeat the outages the conversation was about)."""
     cosines = [p.dense_score for p in passages if p.dense_score is not None]
     seen: set[str] = set()
     for passage in passages:
         seen.update(analyze(f"{passage.chunk.title}\n{passage.chunk.text}"))
+    best = candidates[0].terms if candidates else frozenset()
+    sentence = max(coverage(weights, best), coverage(chosen_by, best) if chosen_by else 0.0)
     return Evidence(best_dense=max(cosines) if cosines else None,
-                    sentence_coverage=coverage(weights, candidates[0].terms) if candidates else 0.0,
+                    sentence_coverage=sentence if candidates else 0.0,
                     evidence_coverage=coverage(weights, seen),
                     agreement=rankings_agree(passages),
                     answer_odds=_odds(candidates[0].score) if candidates else 0.0,
@@ -234,14 +250,30 @@ def _answers(candidates: list[_Candidate], evidence: Evidence, confidence: float
             or (evidence.best_dense or 0.0) >= settings.uncalibrated_dense)
 
 
+def by_meaning(question: str, candidates: list[_Candidate], closeness: Closeness
+               ) -> list[_Candidate]:
+    """The one candidate closest in meaning to `question` (its own cosine, not its passage's).
+
+    For a follow-up that says all it means and none of whose sentences holds a word of it ("Was
+    anyone hurt?" against "One firefighter was treated for heat exhaustion"): its sentences all
+    come from the story the conversation is on, so the cosine tells the detail asked for, not
+    the topic. One sentence only, since nothing else ties the others to the question."""
+    texts = [c.passage.chunk.text[c.start:c.end] for c in candidates]
+    cosines = closeness(question, texts)
+    best = max(range(len(candidates)), key=lambda i: (cosines[i], -i))
+    return [candidates[best]]
+
+
 def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], float],
                    settings: AnswerSettings | None = None, n_docs: int = 0,
-                   follow_up: FollowUp | None = None, windowed: bool = False) -> Answer:
+                   follow_up: FollowUp | None = None, windowed: bool = False,
+                   closeness: Closeness | None = None) -> Answer:
     """An extractive, cited answer to `question` from `passages` (best first), or an abstention.
 
     `idf` weighs the question's terms; `n_docs` (the number of indexed passages) sets the
     weight of a term that no passage holds; `follow_up` is what a follow-up leans on;
-    `windowed`: the question's own words bound the evidence by a time."""
+    `windowed`: the question's own words bound the evidence by a time; `closeness` chooses a
+    follow-up's sentence when none holds a word of it (`by_meaning`)."""
     settings = settings or AnswerSettings()
     follow_up = follow_up or FollowUp()
     weights = question_weights(question, idf, n_docs)
@@ -249,7 +281,10 @@ def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], 
     candidates = _candidates(question, weights, about(top, follow_up.names), settings, follow_up)
     judged_by = (question_weights(f"{question} {follow_up.searched}", idf, n_docs)
                  if follow_up.searched else weights)
-    evidence = evidence_of(candidates, top, judged_by)
+    evidence = evidence_of(candidates, top, judged_by, weights if follow_up.searched else None)
+    if (follow_up.whole and closeness is not None and candidates
+            and candidates[0].overlap <= 0):  # whether to answer is judged as before
+        candidates = by_meaning(question, candidates, closeness)
     confidence = settings.abstention.confidence(evidence) if candidates else 0.0
     legacy = ({} if settings.calibrated and not windowed
               else {t: max(idf(t), 0.1) for t in analyze(question)})

@@ -243,4 +243,6 @@ def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp |
     personal = any(w.lower() in _PERSONAL for w in words(text))
     own_subject = _has_own_name(text) or _new_subject(text, previous)
     story = None if own_subject else main_story(previous)
-    return FollowUp(tuple(borrowed_names(text, previous)) if personal else (), query, story)
+    whole = not is_elliptical(text) and not any(w.lower() in _ANAPHORA for w in words(text))
+    return FollowUp(tuple(borrowed_names(text, previous)) if personal else (), query, story,
+                    asked=text, whole=whole)

@@ -351,7 +351,15 @@ class NewsQA:
             if not mentions_topic(text, passages, idf):  # "the storm since noon": only the bridge's updates
                 return Answer(off_topic_window_text(window), abstained=True)
         return compose_answer(text, passages, idf, self.answer_settings,
-                              len(self.collection), follow_up, window.phrase is not None)
+                              len(self.collection), follow_up, window.phrase is not None,
+                              self._closeness if follow_up is not None else None)
+
+    def _closeness(self, question: str, texts: list[str]) -> list[float]:
+        """The cosine of each of `texts` to `question` (embedded as questions are)."""
+        if not texts:
+            return []
+        vectors = self.query_embedder.embed(texts)
+        return [float(v) for v in vectors @ self._embed_query(question)]
 
     def _passages(self, query: str, top_k: int | None, mode: str | None, window: Window,
                   follow_up: FollowUp | None) -> list[Passage]:

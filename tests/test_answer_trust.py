@@ -270,3 +270,26 @@ def test_an_ellipsis_naming_a_new_thing_leaves_the_last_story(stories: NewsQA) -
         assert leans is not None and leans.story == "millbrook-strike", same
     leans = leaning_on("What about the wildfire?", [strike], "What about the wildfire? (schools)")
     assert leans is not None and leans.story is None
+
+
+def test_a_follow_up_sharing_no_word_with_the_coverage_is_answered_by_meaning() -> None:
+    """'Was anyone hurt?' after a question about a fire: no sentence holds 'hurt', so the one
+    closest in meaning answers, alone ('One firefighter was treated for heat exhaustion');
+    'Where will it be built?' leans on 'it' and is not read by its bare meaning."""
+    fire = Turn("Has the fire destroyed any homes?", "Has the fire destroyed any homes?", "",
+                ("No homes have been destroyed.",), ("fire",))
+    whole = leaning_on("Was anyone hurt?", [fire], "Was anyone hurt? (fire destroyed homes)")
+    assert whole is not None and whole.whole
+    leaning = leaning_on("Where will it be built?", [fire], "Where will it be built? (fire)")
+    assert leaning is not None and not leaning.whole
+    text = "No homes have been destroyed. One firefighter was treated for heat exhaustion."
+    chunk = Chunk("fire", SectionRef("body"), text, 0, len(text), None, title="Fire")
+    passage = Passage(0, chunk, 1.0, 0.5, 1.0)
+
+    def closeness(question: str, texts: list[str]) -> list[float]:
+        return [1.0 if "firefighter" in t else 0.0 for t in texts]
+
+    answer = compose_answer("Was anyone hurt?", [passage], lambda t: 1.0,
+                            AnswerSettings(min_confidence=0.0), 1, whole, closeness=closeness)
+    assert [c.quote for c in answer.citations] == [
+        "One firefighter was treated for heat exhaustion."]
