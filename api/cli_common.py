@@ -3,7 +3,6 @@ result as the API's JSON or for a person. Cheap to import: the service loads ins
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 import typer
 
 from api.cli_client import KEY_ENV, SERVER_ENV, client_key, key_exposure
+from api.cli_render import show_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic import BaseModel
@@ -69,6 +69,6 @@ def run_command(data_dir: Path | None, compute: Callable[[NewsQA], ResultT], as_
     finally:
         service.close()
     if as_json:
-        typer.echo(json.dumps(result.model_dump(), indent=2, ensure_ascii=False))
+        show_json(result.model_dump())
     else:
         show(result)

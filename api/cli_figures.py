@@ -11,6 +11,7 @@ import typer
 from api.cli_client import SERVER_ENV, ServerError, get, get_json, server_to_ask
 from api.cli_common import AsJson, AsOf, DataDir, Server, run_command, server_key
 from api.cli_render import show_json, stamp_text
+from api.controls import escape_controls_but_crlf
 from api.terminal import echo
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, MAX_TOLERANCE
 
@@ -100,7 +101,7 @@ def figures_command(query: Annotated[str, typer.Argument(
         params: dict[str, str | float | None] = {"q": query, "as_of": as_of, "tolerance": tolerance}
         if as_csv:  # the server's CSV is the same rows the local path writes
             csv = get(base, "/v1/figures", {**params, "format": "csv"}, key, "text/csv")
-            typer.echo(csv.decode("utf-8"), nl=False)
+            typer.echo(escape_controls_but_crlf(csv.decode("utf-8")), nl=False)  # a server is data too
             return
         _show_reply(base, get_json(base, "/v1/figures", params, key), FiguresResponse,
                     as_json, print_figures)

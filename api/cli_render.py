@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from api.controls import json_text
 from api.terminal import echo
 
 
@@ -73,7 +74,6 @@ def show_answer(view: AnswerView) -> None:
 
 
 def show_json(body: dict[str, Any]) -> None:
-    """The API's JSON as `--json` prints it on either path."""
-    import json
-
-    typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    """The API's JSON as `--json` prints it on either path: the same strings once parsed, but
+    no raw control character for the terminal (DEL and C1 as `\\u00NN`, as JSON writes C0)."""
+    typer.echo(json_text(body))

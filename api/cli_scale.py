@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from api.terminal import echo
+
 if TYPE_CHECKING:  # pragma: no cover
     from index.reindex import ReindexPlan
     from index.store import Store
@@ -176,7 +178,7 @@ def reindex_command(
 
         archive = reindex_from_folder(from_folder, Settings(), plan, batch_files, files_done)
         for refused in archive.refused:
-            typer.echo(f"refused {refused}", err=True)
+            echo(f"refused {refused}", err=True)  # its reason may quote the file
         typer.echo(f"ingested {from_folder}: {archive.describe()}")
         return
     store = _source_store(data_dir)

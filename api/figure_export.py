@@ -1,17 +1,22 @@
 """A figure timeline for the journalist's desk: CSV for a spreadsheet, SVG for a chart.
 
-Article text is data in both. A CSV cell that starts with = + - @ (or a tab or carriage return)
-gets a leading apostrophe, as OWASP advises against CSV injection, and every cell is quoted. The
-SVG is written with every piece of text escaped, so a title or quote cannot become markup.
+Article text is data in both. In the CSV every cell is quoted; a text cell that starts with
+= + - @ (or a tab) gets a leading apostrophe, as OWASP advises against CSV injection, and its
+control characters but tab and newline are written as \\xNN, so neither a spreadsheet nor the
+terminal `newsqa figures --csv` prints to obeys them. A number this code computed (marker,
+update_index, value) is written as the number, so a negative one stays a number. The SVG is
+written with every piece of text escaped, so a title or quote cannot become markup.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
+from api.controls import escape_controls
 from api.schemas_figures import AppearanceOut, FiguresResponse
 
 CSV_COLUMNS = ("marker", "timestamp", "timestamp_precision", "section", "update_index", "stated",
@@ -21,8 +26,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: '=1+2' becomes "'=1+2"."""
-    text = "" if value is None else str(value)
+    """A cell a spreadsheet shows as written: text '=1+2' becomes "'=1+2" (so does text '-5',
+    which an article wrote); the number -5.0 stays "-5.0", a number, not a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(value)
+    text = escape_controls(str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli_server import newsqa, recording, serving
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from tests.test_cli_server import LOCAL, newsqa, recording, serving
 
 # OSC (set the window title), CSI (clear the screen, colour), a carriage return and C1 CSI
 TRAPS = "\x1b]0;owned\x07", "\x1b[2J", "\x1b[31m", "\r", "\x9b2J"
@@ -28,6 +31,14 @@ QUESTION = "What had the crane operator reported?"
 
 def raw_controls(text: str) -> list[str]:
     return [c for c in text if (ord(c) < 32 and c not in "\t\n") or 0x7f <= ord(c) <= 0x9f]
+
+
+def on_a_terminal(*args: str) -> str:
+    """What `newsqa ARGS` writes to a terminal: click strips none of it (color=True), and CSV's
+    CR LF line ends are read as the line ends they are."""
+    result = CliRunner().invoke(cli, list(args), env=LOCAL, color=True)
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes.decode("utf-8").replace("\x1b[0m", "").replace("\r\n", "\n")
 
 
 def test_article_text_reaches_the_terminal_without_its_control_characters(tmp_path: Path) -> None:
@@ -57,3 +68,59 @@ def test_a_servers_refusal_reaches_the_terminal_without_its_control_characters()
         result = newsqa("ask", "q", "--server", f"http://127.0.0.1:{server.server_port}")
     assert result.exit_code == 2 and "is not allowed" in result.output
     assert raw_controls(result.output) == [], result.output
+
+
+def untimed(body: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in body.items() if k != "took_ms"}
+
+
+# C1 CSI (U+009B, a CSI to a terminal), DEL, ESC CSI, BEL: in the title, the body and an update
+C1_TITLE = "Quay Crane Fault\x9b2J Report"
+C1_UPDATE = "The repair bill was put at $3 million\x9b31m by the port\x7f.\x1b[2J\x07"
+C1_ARTICLE = f"""{C1_TITLE}
+
+📅 Published: 3/15/2026
+
+The crane operator had reported a fault worth $2.5 million\x9b2J the day before.
+
+🔄 Updated: 3/15/2026, 2:00:00 PM
+{C1_UPDATE}
+"""
+
+
+def test_json_and_csv_reach_the_terminal_without_control_characters(tmp_path: Path) -> None:
+    """`--json` and `--csv`, from the data directory and through a server, and the changes a
+    person reads: no raw C0, DEL or C1 control character; the JSON parses back to the text as
+    ingested, the CSV shows it escaped."""
+    source = tmp_path / "quay.txt"
+    source.write_text(C1_ARTICLE, encoding="utf-8")
+    data = tmp_path / "data"
+    assert newsqa("ingest", str(source), "--data-dir", str(data)).exit_code == 0
+    story = "quay-crane-fault2j-report-2026-03-15"
+    lookups = [["figures", "$3 million", "--json"], ["figures", "crane repair bill", "--json"],
+               ["changes", story, "--since", "2026-03-15T12:00:00", "--json"],
+               ["figures", "$3 million", "--csv"], ["changes", story, "--since", "2026-03-15"]]
+    local = [on_a_terminal(*q, "--data-dir", str(data)) for q in lookups]
+    with serving(data) as base:
+        remote = [on_a_terminal(*q, "--server", base) for q in lookups]
+    for shown in [*local, *remote]:
+        assert raw_controls(shown) == [], shown
+    figure, topic, changes = (json.loads(shown) for shown in local[:3])
+    assert figure["appearances"][0]["quote"] == C1_UPDATE
+    assert figure["appearances"][0]["title"] == C1_TITLE
+    assert {a["title"] for a in topic["appearances"]} == {C1_TITLE}
+    assert changes["title"] == C1_TITLE and changes["updates"][0]["text"] == C1_UPDATE
+    assert "\\u009b31m" in local[0] and "\\u007f" in local[0]  # JSON's own escapes
+    assert r"$3 million\x9b31m by the port\x7f." in local[3]  # the CSV's: shown, not obeyed
+    assert r"Quay Crane Fault\x9b2J Report" in local[4] and r"\x1b[2J\x07" in local[4]
+    for here, there in zip(local[:3], remote[:3], strict=True):
+        assert untimed(json.loads(there)) == untimed(json.loads(here))
+    assert remote[3] == local[3]
+
+
+def test_a_servers_csv_reaches_the_terminal_without_its_control_characters() -> None:
+    csv = '"quote"\r\n"\x1b]0;owned\x07\x9b2J\rhidden"\r\n'.encode()
+    with recording(200, {"Content-Type": "text/csv"}, csv) as server:
+        shown = on_a_terminal("figures", "$1", "--csv", "--server",
+                              f"http://127.0.0.1:{server.server_port}")
+    assert shown == '"quote"\n"\\x1b]0;owned\\x07\\x9b2J\\x0dhidden"\n'

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
-from api.figure_export import safe_cell
+from api.figure_export import safe_cell, timeline_csv
+from api.schemas_figures import FiguresResponse
 from qa.models import Article, Timestamp, Update
 from qa.service import NewsQA
 from tests.conftest import SAMPLE_ID, require_sample
@@ -42,6 +43,10 @@ def client(service: NewsQA) -> Iterator[TestClient]:
 @pytest.mark.parametrize(("cell", "shown"), [
     ("=1+2", "'=1+2"), ("+1", "'+1"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
     ("\tx", "'\tx"), ("plain", "plain"), (None, ""), (4.5, "4.5"),
+    # numbers our code computed stay numbers, a negative one too; text an article wrote does not
+    (-5.0, "-5.0"), (-3, "-3"), ("-5.0", "'-5.0"), (float("-inf"), "'-inf"),
+    # control characters are shown, not obeyed: a CR cannot hide the formula after it
+    ("\rx", "\\x0dx"), ("a\x1b[2Jb\x9b2J\x07", "a\\x1b[2Jb\\x9b2J\\x07"), ("a\tb\nc", "a\tb\nc"),
 ])
 def test_cells_that_start_a_formula_get_an_apostrophe(cell: object, shown: str) -> None:
     assert safe_cell(cell) == shown
@@ -59,6 +64,28 @@ def test_csv_rows_are_the_appearances_and_no_cell_is_a_formula(client: TestClien
     assert rows[0]["quote"] == "'+1 Engineers put the tunnel toll at $4.50 per car."
     assert rows[1]["timestamp"] == "2026-05-12T09:00:00+00:00"
     assert client.get("/v1/figures", params={"q": "$4.50"}).json()["count"] == 2
+
+
+def test_csv_body_holds_no_control_character_and_numbers_stay_numbers(service: NewsQA) -> None:
+    """The bytes a spreadsheet (or `curl` in a terminal) gets: article text's controls written
+    as \\xNN, a formula-like quote neutralised, and the value column a number even when negative."""
+    service.ingest(Article(
+        id="ferry", title="Ferry\x9b2J fares", published_at=Timestamp(DAY, True),
+        body="-The ferry fare is $3.25 a ride\x1b[2J\x07 now.\x7f"))
+    with TestClient(create_app(service.settings, service=service)) as test_client:
+        response = test_client.get("/v1/figures", params={"q": "$3.25", "format": "csv"})
+        reply = test_client.get("/v1/figures", params={"q": "$3.25"}).json()
+    assert response.status_code == 200
+    body = response.content.decode("utf-8")
+    assert [c for c in body.replace("\r\n", "") if ord(c) < 32 or 0x7f <= ord(c) <= 0x9f] == []
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["title"] == r"Ferry\x9b2J fares"
+    assert row["quote"] == r"'-The ferry fare is $3.25 a ride\x1b[2J\x07 now.\x7f"
+    assert row["value"] == "3.25" and row["marker"] == "1"
+    assert reply["appearances"][0]["title"] == "Ferry\x9b2J fares"  # the JSON keeps the text
+    reply["appearances"][0]["value"] = -3.25  # a negative figure, as the code may one day read
+    shown = next(csv.DictReader(io.StringIO(timeline_csv(FiguresResponse.model_validate(reply)))))
+    assert shown["value"] == "-3.25" and shown["quote"].startswith("'-The")
 
 
 def test_chart_plots_the_values_across_updates_as_escaped_text(client: TestClient) -> None:
