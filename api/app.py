@@ -19,6 +19,7 @@ from api import docs, routes, routes_chat, routes_figures, web
 from api.errors import install_error_handlers
 from api.middleware import MAX_HEADER_BYTES, Bounds, GuardMiddleware, default_hosts
 from api.ratelimit import build_limiters
+from api.responses import SafeJSONResponse
 from api.security import Access, refuses_write
 from qa.conversation import Chat
 from qa.errors import ConfigError
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None,
 
     app = FastAPI(title="newsqa", version="0.1.0", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None,  # api/docs.py serves them, rate-limited
+                  default_response_class=SafeJSONResponse,  # no raw C1 from article text
                   description="Questions over live-updating news, answered with verbatim quotes, "
                               "update timestamps and citation markers.")
     app.add_middleware(GuardMiddleware, bounds=Bounds(hosts, settings.body_limit_bytes),

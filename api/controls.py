@@ -1,7 +1,7 @@
 """Control characters in article text (and in a server's replies) are data: wherever newsqa
-writes text for a terminal or a spreadsheet, ESC, BEL, CR, DEL and the C1 controls (U+0080 to
-U+009F, where U+009B is a terminal's CSI) are written as visible escapes instead. Standard
-library only: `newsqa ask --server` imports it."""
+writes text for a terminal or a spreadsheet (the HTTP API's replies too, which `curl` prints),
+ESC, BEL, CR, DEL and the C1 controls (U+0080 to U+009F, where U+009B is a terminal's CSI) are
+written as visible escapes instead. Standard library only: `newsqa ask --server` imports it."""
 
 from __future__ import annotations
 
@@ -23,8 +23,12 @@ def escape_controls_but_crlf(text: str) -> str:
     return _CONTROL_BUT_CRLF.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def json_text(body: object) -> str:
-    """`body` as indented JSON with no raw control character: JSON escapes C0 itself, and DEL
-    and C1 are written as `\\u00NN` too, so a parser reads back the very same strings."""
-    dumped = json.dumps(body, indent=2, ensure_ascii=False)
+def escape_json_controls(dumped: str) -> str:
+    """JSON text `dumped` with its raw DEL and C1 written as `\\u00NN`, as JSON writes C0: a
+    parser reads back the very same strings (outside strings, JSON text is ASCII)."""
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
+def json_text(body: object) -> str:
+    """`body` as indented JSON with no raw control character."""
+    return escape_json_controls(json.dumps(body, indent=2, ensure_ascii=False))

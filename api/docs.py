@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from api.ratelimit import rate_limited
+from api.responses import SafeJSONResponse
 
 ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
           "swagger-ui.css": "text/css; charset=utf-8",
@@ -27,7 +28,7 @@ def assets_dir() -> Path:
 
 
 @router.get("/openapi.json")
-def openapi_document(request: Request) -> JSONResponse:
+def openapi_document(request: Request) -> SafeJSONResponse:
     """The schema; with NEWSQA_READ_KEYS_REQUIRED, the reads show the key scheme too."""
     document = copy.deepcopy(request.app.openapi())
     if request.app.state.access.read_keys_required:
@@ -35,7 +36,7 @@ def openapi_document(request: Request) -> JSONResponse:
             for operation in operations.values():
                 if path != "/healthz":
                     operation.setdefault("security", [{"apiKey": []}])
-    return JSONResponse(document)
+    return SafeJSONResponse(document)
 
 
 @router.get("/docs")

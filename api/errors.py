@@ -10,11 +10,11 @@ import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from api.chat_schemas import ErrorEvent
+from api.responses import SafeJSONResponse
 from index.errors import IndexSetupError
 from qa.errors import ArticleNotFound, NewsqaError
 
@@ -70,10 +70,11 @@ def _pattern_message(pattern: str) -> str:
             "'_', ':' or '-', starting with a letter or digit")
 
 
-def refusal(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """{"detail": ...}; a lone surrogate echoed from the request is written as an escape."""
+def refusal(status: int, detail: str, headers: dict[str, str] | None = None) -> SafeJSONResponse:
+    """{"detail": ...}; a lone surrogate echoed from the request is written as an escape, and
+    a control character as JSON's."""
     text = detail.encode("utf-8", "backslashreplace").decode("utf-8")
-    return JSONResponse({"detail": text}, status_code=status, headers=headers)
+    return SafeJSONResponse({"detail": text}, status_code=status, headers=headers)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -94,28 +95,28 @@ def allowed_methods(request: Request) -> list[str]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ArticleNotFound)
-    async def _not_found(_: Request, exc: ArticleNotFound) -> JSONResponse:
+    async def _not_found(_: Request, exc: ArticleNotFound) -> SafeJSONResponse:
         return refusal(404, str(exc))
 
     @app.exception_handler(NewsqaError)
-    async def _bad_input(_: Request, exc: NewsqaError) -> JSONResponse:
+    async def _bad_input(_: Request, exc: NewsqaError) -> SafeJSONResponse:
         return refusal(400, str(exc))
 
     @app.exception_handler(IndexSetupError)
-    async def _unavailable(_: Request, exc: IndexSetupError) -> JSONResponse:
+    async def _unavailable(_: Request, exc: IndexSetupError) -> SafeJSONResponse:
         log.error("service unavailable: %s", exc)
         return refusal(503, str(exc))
 
     @app.exception_handler(TooManyRequests)
-    async def _too_many(_: Request, exc: TooManyRequests) -> JSONResponse:
+    async def _too_many(_: Request, exc: TooManyRequests) -> SafeJSONResponse:
         return refusal(429, str(exc), {"Retry-After": str(max(1, math.ceil(exc.wait_s)))})
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(_: Request, exc: RequestValidationError) -> SafeJSONResponse:
         return refusal(422, _validation_message(exc))
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> SafeJSONResponse:
         headers = dict(exc.headers or {})
         detail = str(exc.detail)
         if exc.status_code == 405:
@@ -127,6 +128,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return refusal(exc.status_code, detail, headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> SafeJSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return refusal(500, "internal error; the server log has the details")

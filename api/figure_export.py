@@ -5,7 +5,9 @@ Article text is data in both. In the CSV every cell is quoted; a text cell that 
 control characters but tab and newline are written as \\xNN, so neither a spreadsheet nor the
 terminal `newsqa figures --csv` prints to obeys them. A number this code computed (marker,
 update_index, value) is written as the number, so a negative one stays a number. The SVG is
-written with every piece of text escaped, so a title or quote cannot become markup.
+written with every piece of text escaped, so a title or quote cannot become markup, and its
+control characters but tab and newline (and U+FFFE, U+FFFF) shown as \\xNN (\\uNNNN): XML 1.0
+has no way to write most of them, and a terminal `curl` prints the chart to would obey them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
@@ -67,9 +70,22 @@ def _moment(a: AppearanceOut) -> float:
     return datetime.fromisoformat(a.timestamp).timestamp()
 
 
+_NOT_XML = re.compile("[\ufffe\uffff]")  # not characters in XML 1.0 (C0 is escape_controls')
+
+
+def _shown(text: str) -> str:
+    """`text` with what XML 1.0 cannot hold, or a terminal would obey, written as an escape."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", escape_controls(text))
+
+
+def _svg_text(text: str) -> str:
+    """`text` as XML character data: shown as written, never as markup or a control."""
+    return escape(_shown(text))
+
+
 def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12) -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-family="sans-serif">{escape(text)}</text>')
+            f'font-family="sans-serif">{_svg_text(text)}</text>')
 
 
 def timeline_svg(r: FiguresResponse) -> str:
@@ -79,7 +95,7 @@ def timeline_svg(r: FiguresResponse) -> str:
     group = r.groups[0].label if r.mode == "topic" and r.groups else None
     title = f"{r.query}" + (f" ({group})" if group else "")
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label={quoteattr(title)}>',
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label={quoteattr(_shown(title))}>',
              f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
              _text(_LEFT, 24, title, size=14)]
     if not points:
@@ -104,7 +120,7 @@ def timeline_svg(r: FiguresResponse) -> str:
     parts.append(f'<polyline points="{path}" fill="none" stroke="#1f5fa8" stroke-width="2"/>')
     for a, t, v in zip(points, times, values, strict=True):
         parts.append(f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="4" fill="#1f5fa8">'
-                     f'<title>{escape(f"[{a.marker}] {a.stated} at {a.timestamp}")}</title></circle>')
+                     f'<title>{_svg_text(f"[{a.marker}] {a.stated} at {a.timestamp}")}</title></circle>')
         parts.append(_text(x(t), y(v) - 8, f"{a.stated} [{a.marker}]", "middle", 10))
     parts.append(_text(_LEFT, HEIGHT - 30, str(points[0].timestamp), size=10))
     parts.append(_text(_LEFT + plot_w, HEIGHT - 30, str(points[-1].timestamp), "end", 10))

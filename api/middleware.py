@@ -6,12 +6,13 @@ as a chunked body passes the limit. Every response says `X-Content-Type-Options:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.responses import json_bytes
 
 MAX_QUERY_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 16 * 1024  # all header lines together (uvicorn's h11 is given the same bound)
@@ -160,7 +161,7 @@ def _with_nosniff(send: Send) -> Send:
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode("utf-8")
+    body = json_bytes({"detail": detail})
     headers: Iterable[tuple[bytes, bytes]] = [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close")]

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +15,7 @@ from api.chat_schemas import ChatRequest, ChatResponse, MetaEvent
 from api.deps import ChatDep, NewsQADep
 from api.errors import stream_error
 from api.ratelimit import rate_limited
+from api.responses import SafeJSONResponse
 from api.schemas import responses
 from api.security import require_read_key
 from api.sse import answer_events, sse
@@ -98,7 +98,7 @@ async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
                                    headers=STREAM_HEADERS, ping=15)
     timed = await run_in_threadpool(chat.answer, plan)
     chat.record(plan, timed)
-    return JSONResponse(ChatResponse.of_reply(ChatReply.of(plan, timed)).model_dump(mode="json"))
+    return SafeJSONResponse(ChatResponse.of_reply(ChatReply.of(plan, timed)).model_dump(mode="json"))
 
 
 async def chat_stream(request: Request, chat: Chat, plan: ChatPlan,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sse_starlette import ServerSentEvent
 
 from api.chat_schemas import ChatResponse, TokenEvent
+from api.controls import escape_json_controls
 
 WORDS_PER_PIECE = 3
 _WORD = re.compile(r"\S+\s*")
@@ -40,4 +41,6 @@ def answer_events(response: ChatResponse) -> list[tuple[str, BaseModel]]:
 
 
 def sse(name: str, payload: BaseModel) -> ServerSentEvent:
-    return ServerSentEvent(data=payload.model_dump_json(), event=name)
+    """The event `name` with `payload` as its JSON data; DEL and C1 from article text written as
+    `\\u00NN`, as in every JSON reply (api/responses.py), so the stream obeys no control."""
+    return ServerSentEvent(data=escape_json_controls(payload.model_dump_json()), event=name)
