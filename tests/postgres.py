@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL cluster for the tests: `initdb` in a temporary folder, `pg_ctl start`
-on 127.0.0.1 and a free port, one fresh database per test, `pg_ctl stop` at the end.
+on 127.0.0.1 and a free port (another if that one is taken first), one fresh database per
+test, `pg_ctl stop` at the end.
 
 PostgreSQL refuses to run as root, and CI runs as root: then the cluster belongs to the
 unprivileged `nobody` user (every Debian system has it) and its commands run through `runuser`.
@@ -12,13 +13,13 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PORTS = range(54321, 54330)  # this project's range for test clusters
+from tests.ports import PortTaken, on_free_port
+
 UNPRIVILEGED = "nobody"
 
 
@@ -38,22 +39,6 @@ def bin_dir() -> Path:
                               "/usr/lib/postgresql/*/bin): run 'apt-get install -y postgresql' "
                               "or 'make install'")
     return Path(versions[-1]).parent
-
-
-def free_port(skip: int = 0) -> int:
-    """A free loopback port of this project's range (after `skip` free ones), else any free one."""
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        if skip == 0:
-            return port
-        skip -= 1
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -111,19 +96,32 @@ def start() -> Cluster:
     try:
         _run(binaries / "initdb", "-D", directory / "data", "-U", user, "--auth=trust",
              "-E", "UTF8", "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US")
-        for attempt in range(3):  # another session may take the same free port first
-            port = free_port(skip=attempt)
-            options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off")
-            started = _run(binaries / "pg_ctl", "start", "-w", "-t", "60", "-D", directory / "data",
-                           "-l", directory / "server.log", "-o", options, check=attempt == 2)
-            if started.returncode == 0:
-                break
-    except BaseException:
+        _, port = on_free_port(lambda port: _start_on(binaries, directory, port))
+    except BaseException as exc:
         log = directory / "server.log"
         detail = log.read_text() if log.exists() else ""
         shutil.rmtree(directory, ignore_errors=True)
-        if detail:
-            raise RuntimeError(f"the test PostgreSQL did not start:\n{detail}") from None
+        if detail and isinstance(exc, Exception):
+            raise RuntimeError(f"the test PostgreSQL did not start: {exc}\nits log:\n{detail}") \
+                from None
         raise
     return Cluster(directory, port, user, binaries, itertools.count())
+
+
+def _start_on(binaries: Path, directory: Path, port: int) -> None:
+    """pg_ctl start on 127.0.0.1:port; PortTaken if another process bound the port first."""
+    log = directory / "server.log"
+    written = log.stat().st_size if log.exists() else 0  # pg_ctl appends: this start's lines
+    options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off "
+               "-c synchronous_commit=off -c full_page_writes=off")
+    started = _run(binaries / "pg_ctl", "start", "-w", "-t", "60", "-D", directory / "data",
+                   "-l", log, "-o", options, check=False)
+    if started.returncode == 0:
+        return
+    with open(log, "rb") as server_log:
+        server_log.seek(written)
+        lines = server_log.read().decode(errors="replace")
+    if "address already in use" in lines.lower():
+        raise PortTaken(f"PostgreSQL could not bind 127.0.0.1:{port}: {lines.strip()[-300:]}")
+    raise RuntimeError(f"pg_ctl start on 127.0.0.1:{port} failed ({started.returncode}):\n"
+                       f"{started.stdout}\n{started.stderr}")

@@ -3,7 +3,6 @@ client addresses from trusted proxies only, an allowed-hosts list, and safe head
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -444,16 +443,9 @@ def test_json_responses_say_nosniff(demo: NewsQA) -> None:
             assert response.headers["content-type"].startswith("application/json")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_served_app_sends_no_server_header_and_ignores_forwarded_for(demo: NewsQA) -> None:
     settings = demo.settings.model_copy(update={"rate_limits": {"chat": 2}})
-    with live_server(create_app(settings, demo), _free_port(),
-                     **server_options(settings)) as base:
+    with live_server(create_app(settings, demo), **server_options(settings)) as base:
         health = httpx.get(f"{base}/healthz")
         body = {"messages": [{"role": "user", "content": "Who won the contract?"}]}
         statuses = [httpx.post(f"{base}/v1/chat", json=body,

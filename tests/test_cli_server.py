@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,9 +24,9 @@ from qa.service import NewsQA
 from qa.settings import Settings
 from tests.conftest import DEMO, ROOT
 from tests.live_server import live_server
+from tests.ports import free_port
 
 KEY = "k" * 24
-PORTS = range(8700, 8800)  # this area's loopback ports
 QUESTIONS: list[list[str]] = [
     ["How much will the Quay Street Bridge replacement cost?"],
     ["How much will the Quay Street Bridge replacement cost?", "--as-of", "2026-03-14T12:00:00"],
@@ -39,25 +38,13 @@ LOCAL = {"NEWSQA_SERVER": None, "NEWSQA_EMBEDDER": "hashing", "NEWSQA_API_KEY": 
          "NEWSQA_API_KEYS": None, "NEWSQA_API_KEYS_FILE": None}
 
 
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
-
-
 @contextmanager
 def serving(data: Path, **settings: Any) -> Iterator[str]:
     """`newsqa serve` on the data directory, in a thread, on a loopback port; its base URL."""
     config = Settings(data_dir=data, embedder="hashing", **settings)
     service = NewsQA(config, embedder=HashingEmbedder())
     try:
-        with live_server(create_app(config, service), free_port(),
-                         **server_options(config)) as base:
+        with live_server(create_app(config, service), **server_options(config)) as base:
             yield base
     finally:
         service.close()
@@ -156,7 +143,7 @@ def test_a_server_address_that_is_no_url_or_no_newsqa_is_refused(data: Path) -> 
         def log_message(self, *args: object) -> None:
             pass
 
-    other = http.server.HTTPServer(("127.0.0.1", free_port()), NotNewsqa)
+    other = http.server.HTTPServer(("127.0.0.1", 0), NotNewsqa)
     thread = threading.Thread(target=other.serve_forever, daemon=True)
     thread.start()
     try:
@@ -225,7 +212,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def recording(status: int, headers: dict[str, str], body: bytes = b"") -> Iterator[Any]:
-    server: Any = http.server.HTTPServer(("127.0.0.1", free_port()), _Recorder)
+    server: Any = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
     server.seen, server.reply = [], (status, headers, body)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

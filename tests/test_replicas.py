@@ -4,10 +4,6 @@ conversations travel with the client."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.milvus_server import wait_for_port
 from tests.conftest import ROOT
 from tests.contract.conftest import milvus_available
+from tests.ports import serve, stop
 
-MILVUS_PORTS = range(19530, 19540)
-API_PORTS = range(8700, 8800)
 ARTICLE = {
     "id": "kestrel-ferry-strike", "title": "Kestrel Bay ferry strike",
     "published_at": "2026-03-14T09:00:00+00:00",
@@ -32,52 +26,28 @@ ARTICLE = {
 QUESTION = "How many passengers were stranded at Kestrel Bay?"
 
 
-def free_port(ports: range) -> int:
-    for port in ports:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
-                                stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture
 def replicas(tmp_path: Path, postgres_url: str) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     if not milvus_available():
         pytest.skip("Milvus Lite is not installed: pip install -e '.[scale]'")
-    milvus_port = free_port(MILVUS_PORTS)
-    milvus = start(["-m", "index.milvus_server", str(tmp_path / "milvus.db"), str(milvus_port)],
-                   {}, tmp_path / "milvus.log")
+    milvus, milvus_port = serve(
+        lambda port: ["-m", "index.milvus_server", str(tmp_path / f"milvus-{port}.db"), str(port)],
+        {}, tmp_path / "milvus.log")
     processes = [milvus]
     try:
-        wait_for_port("127.0.0.1", milvus_port)
         env = {"PYTHONPATH": str(ROOT), "NEWSQA_EMBEDDER": "hashing", "HF_HUB_OFFLINE": "1",
                "NEWSQA_MILVUS_URI": f"http://127.0.0.1:{milvus_port}",
                "NEWSQA_DATABASE_URL": postgres_url, "NEWSQA_STREAM_PAUSE_MS": "0",
                "NEWSQA_CHAT_RATE_PER_MINUTE": "4",  # a burst of 4, then one each 15 s
                "NEWSQA_RATE_LIMITS": "ask=0"}  # the polls below ask as fast as they can
         ports = []
-        for name in ("a", "b"):
-            port = free_port(range(max([API_PORTS.start - 1, *ports]) + 1, API_PORTS.stop))
+        for name in ("a", "b"):  # one after the other: the first creates the Milvus collection
+            data = str(tmp_path / name)
+            process, port = serve(lambda port, data=data: ["-m", "api.cli", "serve", "--port",
+                                                           str(port), "--data-dir", data],
+                                  env, tmp_path / f"{name}.log", timeout_s=120)
+            processes.append(process)
             ports.append(port)
-            processes.append(start(["-m", "api.cli", "serve", "--port", str(port), "--data-dir",
-                                    str(tmp_path / name)], env, tmp_path / f"{name}.log"))
-            wait_for_port("127.0.0.1", port, timeout_s=120)  # one after the other: the first
-            # creates the Milvus collection
         clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
         yield clients[0], clients[1]
         for client in clients:

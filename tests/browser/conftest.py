@@ -4,7 +4,6 @@ and Debian's Chromium driven by Playwright (no browser download)."""
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory,
              real_embedder: SentenceTransformerEmbedder) -> Iterator[str]:
@@ -38,7 +31,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory,
                         stream_pause_ms=60, chat_rate_per_minute=0)
     service = NewsQA(settings, embedder=real_embedder)
     assert not [o.error for o in service.ingest_paths([DEMO]) if o.error]
-    with live_server(create_app(settings, service), _free_port()) as base:
+    with live_server(create_app(settings, service)) as base:
         yield base
     service.close()
 

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.browser
 
 BRIDGE = "Which firm won the Quay Street Bridge contract?"
@@ -241,7 +243,7 @@ def test_a_page_whose_origin_the_server_refuses_is_told_so(
 
 def test_a_page_whose_server_is_down_is_told_it_is_unreachable(
         page: Any, base_url: str, news_site: Callable[[str], str]) -> None:
-    dead = f"http://127.0.0.1:{_closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     story = news_site(story_embedding(base_url, dead))
     page.goto(story)
     page.wait_for_selector(".newsqa:not([hidden])")
@@ -251,11 +253,3 @@ def test_a_page_whose_server_is_down_is_told_it_is_unreachable(
     assert f"Couldn't reach the newsqa server at {dead}. Check your connection" in text, text
     assert "origin" not in text
 
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

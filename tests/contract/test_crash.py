@@ -18,11 +18,10 @@ import numpy as np
 import pytest
 
 from index.collection import Collection, MilvusTarget
-from index.milvus_server import wait_for_port
 from tests.conftest import ROOT
 from tests.contract.conftest import milvus_available
 from tests.contract.test_engines import corpus, ranked, unit
-from tests.test_replicas import free_port, start, stop
+from tests.ports import serve, stop
 
 KILLED_WRITER = """
 import os, sys
@@ -61,11 +60,10 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not milvus_available():
         pytest.skip("Milvus Lite is not installed: pip install -e '.[scale]'")
     folder = tmp_path_factory.mktemp("milvus-server")
-    port = free_port(range(19600, 19700))
-    server = start(["-m", "index.milvus_server", str(folder / "milvus.db"), str(port)], {},
-                   folder / "milvus.log")
+    server, port = serve(
+        lambda port: ["-m", "index.milvus_server", str(folder / f"milvus-{port}.db"), str(port)],
+        {}, folder / "milvus.log")
     try:
-        wait_for_port("127.0.0.1", port)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(server)
