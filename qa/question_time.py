@@ -3,7 +3,10 @@ October 8") read as the window of evidence they ask for, as `as_of` and `since` 
 
 Rules, so a reader need not reverse-engineer them:
 - A question's time is read in NEWSQA_DEFAULT_TZ unless it names a zone ("5:35 PM ET", "17:35
-  UTC", "+02:00").
+  UTC", "+02:00", "UTC+1", "10:30 PM CET"): an abbreviation is its region's clock on that day, an
+  ambiguous one ("IST") or one not known is refused naming it (qa/zone_names.py).
+- A question's time falls on a day from 0001-01-02 to 9999-12-30 (FIRST_DAY, LAST_DAY), so that
+  its window lies within the years 1 to 9999 in any zone; a time past them is refused naming it.
 - A time without a day is on the day of `reference`, the latest coverage of the story asked
   about (itself no later than the moment of asking), or on the day before when that is nearer
   to it: for a story last updated at 7:20 AM, "11 PM" is the evening before; for one last
@@ -37,12 +40,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from qa.errors import InvalidTime
+from qa.zone_names import ZONE, zone_named
 
 TICK = timedelta(microseconds=1)
+# The days a question's time may fall on: one inside the calendar's ends, so that its window
+# (its minute or day, read in any zone) lies within the years 1 to 9999 in UTC, as every time does.
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 
 _MERIDIEM = r"[ap]\.?\s?m\b\.?"
 _CLOCK = (rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s*{_MERIDIEM})?|\d{{1,2}}\s*{_MERIDIEM}"
@@ -52,9 +58,8 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
 _ORD = r"(?:st|nd|rd|th)?"
 _DATE = (rf"(?:{_MONTH}\s+\d{{1,2}}{_ORD}(?:,?\s+\d{{4}})?|\d{{1,2}}{_ORD}\s+(?:of\s+)?{_MONTH}"
          r"(?:,?\s+\d{4})?|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|today|yesterday)")
-_ZONE = r"(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[ecmp][sd]?t)\b"
-_MOMENT = (rf"(?:{_CLOCK}(?:\s+{_ZONE})?(?:,?\s+(?:on\s+)?{_DATE})?"
-           rf"|{_DATE}(?:,?\s+(?:at\s+)?{_CLOCK}(?:\s+{_ZONE})?)?)")
+_MOMENT = (rf"(?:{_CLOCK}(?:\s+{ZONE})?(?:,?\s+(?:on\s+)?{_DATE})?"
+           rf"|{_DATE}(?:,?\s+(?:at\s+)?{_CLOCK}(?:\s+{ZONE})?)?)")
 _UPDATE = r"(?:\s+(?:update|post|entry)\b)?"
 _HOUR = r"(?:[01]?\d|2[0-3])(?!\d)"  # an hour alone, 0-23: "aged between 18 and 65" holds none
 _BARE_HOUR = rf"{_HOUR}(?=\s*(?:[?.!,;]|$))"  # "since 5?", "between 5 PM and 6?": as it ends
@@ -69,10 +74,6 @@ _PHRASE = re.compile(
     rf"|\b(?:as\s+of|as\s+at|at|by|until|till|up\s+to)\s+(?:the\s+)?(?P<asof>{_MOMENT}){_UPDATE}"
     rf"|\b(?:on|during)\s+(?P<on>{_DATE})",
     re.IGNORECASE)
-_ZONES = {"et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
-          "ct": "America/Chicago", "cst": "America/Chicago", "cdt": "America/Chicago",
-          "mt": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver",
-          "pt": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles"}
 
 
 @dataclass(frozen=True)
@@ -174,20 +175,10 @@ class _Spelled:
     zone: tzinfo | None
 
 
-def _zone_of(text: str) -> tzinfo | None:
-    m = re.search(rf"(?<![\w:]){_ZONE}", text, re.IGNORECASE)
-    if m is None:
-        return None
-    word = m[0].lower()
-    if word in ("utc", "gmt", "z"):
-        return UTC
-    if word[0] in "+-":
-        digits = word[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        if int(digits[2:]) > 59 or delta >= timedelta(hours=24):
-            raise _unreadable(m[0], "is not a UTC offset")
-        return timezone(delta if word[0] == "+" else -delta)
-    return ZoneInfo(_ZONES[word]) if word in _ZONES else None
+def _zone_of(text: str, phrase: str) -> tzinfo | None:
+    """The zone written after the clock time in `text` (see qa/zone_names.py), or None."""
+    m = re.search(rf"{_CLOCK}\s+(?P<zone>{ZONE})", text, re.IGNORECASE)
+    return None if m is None else zone_named(m["zone"], phrase)
 
 
 def _clock_of(text: str) -> tuple[int, int, int, bool] | None:
@@ -213,11 +204,14 @@ def _day_of(text: str, asked: datetime, reference: datetime, zone: tzinfo) -> da
         return None
     word = m[0].lower()
     if word in ("today", "yesterday"):
-        return asked.astimezone(zone).date() - timedelta(days=1 if word == "yesterday" else 0)
-    base = reference.astimezone(zone).replace(tzinfo=None)
-    parsed = _dateparser(word, {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base,
-                                "DATE_ORDER": "MDY", "REQUIRE_PARTS": ["day", "month"]})
+        return _local(asked, zone).date() - timedelta(days=1 if word == "yesterday" else 0)
+    settings: dict[str, object] = {"PREFER_DATES_FROM": "past", "DATE_ORDER": "MDY",
+                                   "REQUIRE_PARTS": ["day", "month"]}
+    parsed = _dateparser(word, {**settings, "RELATIVE_BASE": _local(reference, zone).replace(
+        tzinfo=None)})
     if parsed is None:
+        if _dateparser(word, {**settings, "RELATIVE_BASE": datetime(2000, 12, 31)}) is not None:
+            raise OverflowError(f"{word!r} last fell before year 1")  # "October 8", asked in year 1
         raise _unreadable(m[0], "is not a date")
     return parsed.date()
 
@@ -236,7 +230,7 @@ def _dateparser(text: str, settings: dict[str, object]) -> datetime | None:
 
 def _spelled(text: str, asked: datetime, reference: datetime, zone: tzinfo) -> _Spelled:
     clock_part = re.sub(_DATE, " ", text, flags=re.IGNORECASE)
-    written = _zone_of(clock_part)
+    written = _zone_of(clock_part, text)
     return _Spelled(_clock_of(clock_part), _day_of(text, asked, reference, written or zone),
                     written)
 
@@ -245,16 +239,17 @@ def _occurrence(spelled: _Spelled, anchor: datetime, zone: tzinfo,
                 nearest: bool = True) -> tuple[datetime, datetime]:
     """(start, end) of the spelled moment's occurrence on `anchor`'s day or the day before that
     is nearest to `anchor` (with `nearest` false, the latest one starting at or before it): a
-    minute for a clock time, a day for a date."""
+    minute for a clock time, a day for a date. OverflowError for a day outside FIRST_DAY to
+    LAST_DAY (the caller names the phrase)."""
     zone = spelled.zone or zone
-    local = anchor.astimezone(zone)
+    local = _local(anchor, zone)
+    day = _in_range(spelled.day or local.date())
     if spelled.clock is None:
-        day = spelled.day or local.date()
         start = datetime.combine(day, time(0), tzinfo=zone)
         return start, start + timedelta(days=1) - TICK
     hour, minute, second, fixed = spelled.clock
     hours = [hour] if fixed else [hour % 12, hour % 12 + 12]
-    days = [spelled.day] if spelled.day else [local.date() - timedelta(days=d) for d in (0, 1)]
+    days = [day] if spelled.day else [day, day - timedelta(days=1)]
     options = [datetime.combine(d, time(h, minute, second), tzinfo=zone) for d in days for h in hours]
     earlier = [o for o in options if o <= local]
     if nearest or not earlier:
@@ -263,6 +258,37 @@ def _occurrence(spelled: _Spelled, anchor: datetime, zone: tzinfo,
         start = max(earlier)
     unit = timedelta(seconds=1) if second else timedelta(minutes=1)
     return start, start + unit - TICK
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    """`moment` on `zone`'s clock; at the calendar's ends, where that clock has passed 9999 or
+    not reached year 1 (as_of 9999-12-31T23:00Z read in +14:00), its last or first moment."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        end = datetime.max if moment.year > 1 else datetime.min
+        return end.replace(tzinfo=zone)
+
+
+def _in_range(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise OverflowError(f"{day} is outside {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def _representable(moment: datetime) -> None:
+    """OverflowError when `moment`, or the microsecond either side of it, has no UTC form (a
+    zone's offset can push a first or last day's time past the calendar)."""
+    for near in (moment - TICK, moment + TICK):
+        near.astimezone(UTC)
+
+
+def _out_of_range(text: str) -> InvalidTime:
+    return InvalidTime(
+        f"the question's time {text!r} is out of range: a time in a question must fall on a day "
+        f"from {FIRST_DAY} to {LAST_DAY} (a time without a day is read on the day of as_of, or "
+        "of the story's latest coverage); ask about a day within them, or pass as_of/since "
+        "instead")
 
 
 # -- phrases to windows ----------------------------------------------------------------------
@@ -290,7 +316,20 @@ def _readings(second: str) -> list[str]:
 
 def phrase_window(phrase: TimePhrase, reference: datetime, asked: datetime,
                   zone: tzinfo) -> Window:
-    """The window one phrase asks for (see the module's rules)."""
+    """The window one phrase asks for (see the module's rules); InvalidTime naming the phrase
+    when that window would run outside the dates a time can have."""
+    try:
+        window = _phrase_window(phrase, reference, asked, zone)
+        for bound in (window.since, window.as_of):
+            if bound is not None:
+                _representable(bound)
+    except OverflowError:
+        raise _out_of_range(phrase.text) from None
+    return window
+
+
+def _phrase_window(phrase: TimePhrase, reference: datetime, asked: datetime,
+                   zone: tzinfo) -> Window:
     m = phrase.match
 
     def occurrence(text: str, anchor: datetime = reference,
@@ -333,7 +372,7 @@ def question_window(phrases: list[TimePhrase], reference: datetime, asked: datet
 
 def _span_text(window: Window) -> str:
     """ "from <since> to <as_of> (“<the question's words>”)", as the answers below say it."""
-    since = "the start" if window.since is None else _clock_text(window.since + TICK)
+    since = "the start" if window.since is None else _clock_text(_after(window.since))
     until = "now" if window.as_of is None else _clock_text(window.as_of)
     asked = f" (“{window.phrase}”)" if window.phrase else ""
     return f"from {since} to {until}{asked}"
@@ -349,6 +388,11 @@ def off_topic_window_text(window: Window) -> str:
     """The answer when the window's coverage never mentions what the question asks about."""
     return (f"Nothing published {_span_text(window)} mentions what you asked about, so I cannot "
             "answer from that time. Ask without the time to search all the coverage.")
+
+
+def _after(moment: datetime) -> datetime:
+    """The first moment after an exclusive `since` (itself, at the calendar's last microsecond)."""
+    return moment if moment.replace(tzinfo=None) == datetime.max else moment + TICK
 
 
 def _clock_text(moment: datetime) -> str:

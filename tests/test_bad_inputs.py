@@ -43,6 +43,16 @@ def _bodies() -> list[Case]:
         cases.append(("POST", "/v1/chat", _json({"messages": messages})))
     cases.append(("POST", "/v1/chat", _json({"messages": [{"role": "user", "content": "Hi?"}],
                                              "conversation_id": "bad id!"})))
+    # times in the question past the calendar's ends, or in a zone that cannot be read (500s)
+    for question in ("What was reported on 12/31/9999?", "What changed since 1/1/0001?",
+                     "What was said as of 11 PM +14:00 on December 31, 9999?",
+                     "How many were without power as of 10:30 PM XYZT?"):
+        cases.append(("POST", "/v1/ask", _json({"question": question})))
+        cases.append(("POST", "/v1/chat", _json({"messages": [{"role": "user",
+                                                               "content": question}]})))
+    for as_of in ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"):
+        cases.append(("POST", "/v1/ask", _json({"question": "What changed since yesterday?",
+                                                "as_of": as_of})))
     return cases
 
 

@@ -13,6 +13,7 @@ from qa.question_time import (
     TICK,
     Window,
     bounds_coverage,
+    empty_window_text,
     find_time_phrases,
     question_window,
     without_phrases,
@@ -192,3 +193,123 @@ def test_a_time_that_cannot_be_read_is_an_error_naming_it_not_a_guess(
         question: str, written: str) -> None:
     with pytest.raises(InvalidTime, match=re.escape(repr(written))):
         window(question)
+
+
+# -- the calendar's ends: a 400 naming the phrase, never an OverflowError (a 500) ------------
+
+LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+FIRST = datetime(1, 1, 1, tzinfo=UTC)
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")   # +14:00, the zone furthest ahead
+
+
+@pytest.mark.parametrize(("question", "moment", "zone", "phrase"), [
+    ("What was reported on 12/31/9999?", REF, UTC, "on 12/31/9999"),
+    ("What was reported on 9999-12-31?", REF, UTC, "on 9999-12-31"),
+    ("What changed since 1/1/0001?", REF, UTC, "since 1/1/0001"),
+    ("What was reported on December 31, 9999 at 11 PM?", REF, UTC, "on December 31, 9999"),
+    ("What did it say as of 11 PM on 12/31/9999?", REF, UTC, "as of 11 PM on 12/31/9999"),
+    ("What did it say before 1 AM on 1/1/0001?", REF, UTC, "before 1 AM on 1/1/0001"),
+    # a time without a day, or a day without a year, read at an as_of at the calendar's ends
+    ("What changed since yesterday?", FIRST, UTC, "since yesterday"),
+    ("What changed since yesterday?", FIRST + timedelta(days=1), UTC, "since yesterday"),
+    ("What did it say as of today?", LAST, UTC, "as of today"),
+    ("What changed since 5 PM?", FIRST + timedelta(hours=3), UTC, "since 5 PM"),
+    ("What did it say as of 11 PM?", LAST, UTC, "as of 11 PM"),
+    ("What was said between 11 PM and 1 AM?", FIRST, UTC, "between 11 PM and 1 AM"),
+    ("What was reported on October 8?", FIRST, UTC, "on October 8"),   # last fell before year 1
+    ("What was reported on December 31?", LAST, UTC, "on December 31"),
+    # a zone pushing the time past the calendar's ends
+    ("What did it say as of 11 PM +14:00?", LAST, UTC, "as of 11 PM +14:00"),
+    ("What did it say as of 11 PM -14:00?", FIRST, UTC, "as of 11 PM -14:00"),
+    ("What did it say as of 11 PM CET?", LAST, UTC, "as of 11 PM CET"),
+    ("What did it say as of 11 PM?", LAST, KIRITIMATI, "as of 11 PM"),
+])
+def test_a_time_past_the_calendars_ends_is_an_error_naming_it_and_the_range(
+        question: str, moment: datetime, zone: ZoneInfo | timezone, phrase: str) -> None:
+    with pytest.raises(InvalidTime) as caught:
+        question_window(find_time_phrases(question), moment, moment, zone)
+    message = str(caught.value)
+    assert repr(phrase) in message and "out of range" in message
+    assert "0001-01-02 to 9999-12-30" in message and "as_of/since" in message
+
+
+@pytest.mark.parametrize(("question", "moment", "zone", "since", "as_of"), [
+    ("What was reported on 1/2/0001?", LAST, UTC, t(2, 0, month=1, year=1) - TICK,
+     t(3, 0, month=1, year=1) - TICK),
+    ("What was reported on 12/30/9999?", LAST, UTC, t(30, 0, month=12, year=9999) - TICK,
+     t(31, 0, month=12, year=9999) - TICK),
+    ("What changed after 11:59 PM on 9999-12-30?", LAST, KIRITIMATI,
+     end_of_minute(t(30, 23, 59, month=12, year=9999, tz=KIRITIMATI)), None),
+    ("What was reported on October 8?", LAST, UTC, t(7, 23, 59, 59, year=9999) + timedelta(
+        microseconds=999999), end_of_minute(t(8, 23, 59, year=9999))),
+])
+def test_the_days_next_to_the_calendars_ends_are_read(
+        question: str, moment: datetime, zone: ZoneInfo | timezone, since: datetime | None,
+        as_of: datetime | None) -> None:
+    w = question_window(find_time_phrases(question), moment, moment, zone)
+    assert (w.since, w.as_of) == (since, as_of)
+    assert empty_window_text(w).startswith("Nothing in the coverage was published from")
+
+
+# -- zones written in the question -----------------------------------------------------------
+
+WINTER = datetime(2026, 3, 14, 23, 0, tzinfo=UTC)   # the latest coverage; CET +01:00, GMT
+SUMMER = datetime(2026, 7, 14, 23, 0, tzinfo=UTC)   # CEST +02:00, BST +01:00
+
+
+@pytest.mark.parametrize(("question", "reference", "as_of_utc"), [
+    ("How many were without power as of 10:30 PM CET?", WINTER, "2026-03-14T21:30:59.999999"),
+    ("How many were without power as of 10:30 PM cet?", WINTER, "2026-03-14T21:30:59.999999"),
+    ("How many were without power as of 10:30 PM CET?", SUMMER, "2026-07-14T20:30:59.999999"),
+    ("How many were without power as of 10:30 PM CEST?", SUMMER, "2026-07-14T20:30:59.999999"),
+    ("How many were without power as of 10:30 PM BST?", SUMMER, "2026-07-14T21:30:59.999999"),
+    ("How many were without power as of 10:30 PM EET?", WINTER, "2026-03-14T20:30:59.999999"),
+    ("How many were without power as of 10:30 PM UTC+1?", WINTER, "2026-03-14T21:30:59.999999"),
+    ("How many were without power as of 10:30 PM GMT+05:30?", WINTER, "2026-03-14T17:00:59.999999"),
+    ("How many were without power as of 10:30 PM UTC-5?", WINTER, "2026-03-15T03:30:59.999999"),
+    ("How many were without power as of 9:30 AM AEDT?", WINTER, "2026-03-14T22:30:59.999999"),
+    ("How many were without power as of 5:30 PM PST?", WINTER, "2026-03-15T00:30:59.999999"),
+    ("How many were without power at 10:30 PM?", WINTER, "2026-03-14T22:30:59.999999"),
+])
+def test_a_zone_the_question_names_sets_its_clock(question: str, reference: datetime,
+                                                  as_of_utc: str) -> None:
+    w = window(question, reference, reference)
+    assert w.as_of is not None and w.as_of.astimezone(UTC).isoformat() == f"{as_of_utc}+00:00"
+    assert w.phrase is not None and question.endswith(f"{w.phrase}?")  # the zone is in the phrase
+
+
+@pytest.mark.parametrize(("question", "zone", "problem"), [
+    ("How many were without power as of 10:30 PM IST?", "IST", "ambiguous"),
+    ("How many were without power as of 10:30 PM AST?", "AST", "ambiguous"),
+    ("How many were without power as of 10:30 PM XYZT?", "XYZT", "not a zone newsqa knows"),
+    ("How many were without power since 10:30 PM WAT?", "WAT", "not a zone newsqa knows"),
+    ("How many were without power as of 10:30 PM UTC+25?", "UTC+25", "not a UTC offset"),
+])
+def test_a_zone_that_cannot_be_read_is_an_error_saying_how_to_write_the_time(
+        question: str, zone: str, problem: str) -> None:
+    with pytest.raises(InvalidTime) as caught:
+        window(question, WINTER, WINTER)
+    message = str(caught.value)
+    assert repr(zone) in message and problem in message and "+01:00" in message
+
+
+@pytest.mark.parametrize("question", [
+    "WHAT HAPPENED AT 5 PM LAST NIGHT?",
+    "What did the council say at 5 PM BUT not before?",
+])
+def test_a_capitalised_word_after_a_time_is_not_taken_for_a_zone(question: str) -> None:
+    w = window(question)
+    assert w.as_of == end_of_minute(t(8, 17))
+
+
+def test_each_abbreviation_is_one_tzdata_gives_its_zone() -> None:
+    from qa.zone_names import AMBIGUOUS, BY_USAGE, REGIONS
+
+    days = [datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC)]
+    for word, zone in REGIONS.items():
+        names = {day.astimezone(ZoneInfo(zone)).tzname() for day in days}
+        assert word in BY_USAGE or word.upper() in names, (word, zone, names)
+    # "IST" names three clocks in tzdata itself: it is refused, not guessed
+    ist = {day.astimezone(ZoneInfo(z)).utcoffset() for z in ("Asia/Kolkata", "Europe/Dublin",
+           "Asia/Jerusalem") for day in days if day.astimezone(ZoneInfo(z)).tzname() == "IST"}
+    assert "ist" in AMBIGUOUS and len(ist) == 3

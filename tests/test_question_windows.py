@@ -3,13 +3,16 @@ update timeline; on the shared sample and the demo corpus, through NewsQA and th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from api.app import create_app
+from qa.models import Article, Timestamp, Update
 from qa.service import NewsQA
 from tests.conftest import DEMO, SAMPLE_ID, require_sample
 
@@ -119,3 +122,77 @@ def test_a_date_asked_of_the_coverage_still_bounds_it(harbour: NewsQA) -> None:
     during = harbour.ask("What did the council say the harbour wall cost on April 2, 2026?")
     assert during.window.as_of is not None and not during.answer.abstained
     assert "£8.4 million" in during.answer.text
+
+
+# -- a zone the question names, and times past the calendar's ends, through the API ----------
+
+def _power_story() -> Article:
+    def at(hour: int, minute: int) -> Timestamp:
+        return Timestamp(datetime(2026, 3, 14, hour, minute, tzinfo=UTC))
+
+    return Article(id="valley-power", title="Storm Cuts Power Across the Valley",
+                   published_at=Timestamp(datetime(2026, 3, 14, tzinfo=UTC), date_only=True),
+                   body="A winter storm brought down power lines across the valley on Saturday.",
+                   updates=(Update(at(21, 0), "About 40,000 customers were without power, the "
+                                   "utility said."),
+                            Update(at(22, 15), "About 65,000 customers were without power after "
+                                   "a second transmission line failed.")))
+
+
+@pytest.fixture
+def power_client(service: NewsQA) -> Iterator[TestClient]:
+    service.ingest(_power_story())
+    with TestClient(create_app(service.settings, service), raise_server_exceptions=False) as c:
+        yield c
+
+
+def _ask_and_chat(client: TestClient, question: str) -> list[Response]:
+    return [client.post("/v1/ask", json={"question": question}),
+            client.post("/v1/chat", json={"messages": [{"role": "user", "content": question}]})]
+
+
+def test_a_zone_abbreviation_in_the_question_sets_its_clock(power_client: TestClient) -> None:
+    # 10:30 PM CET on 14 March is 21:30 UTC: the 22:15 UTC update is after it. The zone was
+    # dropped, and the window read as 22:30 UTC, quoting the 65,000 of 22:15.
+    for response in _ask_and_chat(power_client, "How many customers were without power as of "
+                                                "10:30 PM CET?"):
+        body = response.json()
+        assert response.status_code == 200
+        assert body["window"]["as_of"] == "2026-03-14T22:30:59.999999+01:00"
+        assert body["window"]["from_question"] == "as of 10:30 PM CET"
+        assert "40,000" in body["answer"] and "65,000" not in body["answer"]
+        assert all(c["timestamp"] <= "2026-03-14T21:30" for c in body["citations"]
+                   if c["section"] == "update")
+
+
+@pytest.mark.parametrize(("question", "zone", "problem"), [
+    ("How many customers were without power as of 10:30 PM XYZT?", "XYZT", "not a zone"),
+    ("How many customers were without power as of 10:30 PM IST?", "IST", "ambiguous"),
+])
+def test_a_zone_word_that_cannot_be_read_is_a_400_saying_how_to_write_it(
+        power_client: TestClient, question: str, zone: str, problem: str) -> None:
+    for response in _ask_and_chat(power_client, question):
+        detail = response.json()["detail"]
+        assert response.status_code == 400, detail
+        assert repr(zone) in detail and problem in detail and "+01:00" in detail
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("What was reported on 12/31/9999?", "on 12/31/9999"),
+    ("What was reported on 9999-12-31?", "on 9999-12-31"),
+    ("What changed since 1/1/0001?", "since 1/1/0001"),
+    ("What was reported on December 31, 9999 at 11 PM?", "on December 31, 9999"),
+])
+def test_a_time_at_the_calendars_end_is_a_400_naming_it_not_a_500(
+        power_client: TestClient, question: str, phrase: str) -> None:
+    for response in _ask_and_chat(power_client, question):
+        detail = response.json()["detail"]
+        assert response.status_code == 400, detail
+        assert repr(phrase) in detail and "0001-01-02 to 9999-12-30" in detail
+
+
+def test_yesterday_asked_as_of_the_first_day_is_a_400(power_client: TestClient) -> None:
+    response = power_client.post("/v1/ask", json={"question": "What changed since yesterday?",
+                                                  "as_of": "0001-01-01T00:00:00+00:00"})
+    assert response.status_code == 400
+    assert "'since yesterday'" in response.json()["detail"]
