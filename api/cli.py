@@ -47,9 +47,11 @@ def ingest_files(service: NewsQA, paths: list[Path], quiet: bool = False) -> int
             echo(f"FAILED  {outcome.error}", err=True, fg=typer.colors.RED)
         elif outcome.result and not quiet:
             r = outcome.result
-            status = "added  " if r.changed else "unchanged"
+            texts = r.new_chunks > 0 or r.replaced_sections > 0
+            status = "added  " if texts else "updated" if r.changed else "unchanged"
+            details = f", new {', '.join(r.updated_fields)}" if r.updated_fields else ""
             echo(f"{status} {outcome.path}: {r.article_id} (+{r.new_sections} sections, "
-                       f"+{r.new_chunks} chunks, {r.replaced_sections} replaced)")
+                       f"+{r.new_chunks} chunks, {r.replaced_sections} replaced{details})")
     return failed
 
 

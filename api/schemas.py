@@ -150,13 +150,16 @@ class IngestOut(BaseModel):
     new_sections: int
     new_chunks: int
     replaced_sections: int
-    changed: bool
+    updated_fields: list[str] = Field(default_factory=list, description=(
+        "The article's details this post changed: any of title, url, source, published_at."))
+    changed: bool = Field(..., description="Whether the stored article is now different: new "
+                          "or edited text, or an updated detail.")
 
     @classmethod
     def of(cls, r: IngestResult) -> IngestOut:
         return cls(article_id=r.article_id, title=r.title, new_sections=r.new_sections,
                    new_chunks=r.new_chunks, replaced_sections=r.replaced_sections,
-                   changed=r.changed)
+                   updated_fields=list(r.updated_fields), changed=r.changed)
 
 
 class UpdateOut(BaseModel):

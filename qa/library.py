@@ -51,6 +51,10 @@ class DeleteResult:
     removed_sections: int
 
 
+# The details of an article besides its texts that a re-post may change, as a reader sees them.
+DETAILS = ("title", "url", "source", "published_at")
+
+
 @dataclass(frozen=True)
 class IngestResult:
     article_id: str
@@ -58,10 +62,12 @@ class IngestResult:
     new_sections: int
     new_chunks: int
     replaced_sections: int
+    updated_fields: tuple[str, ...] = ()  # of DETAILS, those a re-post changed
 
     @property
     def changed(self) -> bool:
-        return self.new_chunks > 0 or self.replaced_sections > 0
+        """Whether the stored article is now different: new or edited text, or new details."""
+        return self.new_chunks > 0 or self.replaced_sections > 0 or bool(self.updated_fields)
 
 
 def embed_text(title: str, heading: str | None, text: str) -> str:
@@ -379,7 +385,7 @@ class Library:
         self._wrote(result.generation)
         replaced = sum(1 for s in changed if s.sid in known)
         return IngestResult(article.id, article.title, len(changed) - replaced,
-                            len(result.added_ids), replaced)
+                            len(result.added_ids), replaced, _updated_fields(previous, record))
 
     def delete(self, article_id: str) -> DeleteResult:
         """Remove an article: its chunks (vectors, keyword postings), sections, figures and record
@@ -400,6 +406,14 @@ class Library:
             self._figures.remove_article(article_id)
             self._wrote(result.generation)
         return DeleteResult(article_id, record.title, len(result.removed_ids), sections)
+
+
+def _updated_fields(previous: ArticleRecord | None, record: ArticleRecord) -> tuple[str, ...]:
+    """The DETAILS in which `record` differs from the one stored before it (none for a new one)."""
+    if previous is None:
+        return ()
+    before, after = previous.to_row(), record.to_row()
+    return tuple(name for name in DETAILS if before[name] != after[name])
 
 
 def _oldest_first(section: Section) -> tuple[int, float]:

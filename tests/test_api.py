@@ -114,3 +114,20 @@ def test_unrelated_question_abstains_with_no_citations(client: TestClient) -> No
     body = client.post("/v1/ask", json={"question": "Who won the chess olympiad?"}).json()
     assert body["abstained"] is True and body["citations"] == []
     assert "does not answer" in body["answer"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("url", "https://example.org/ferry-strike-live"),
+    ("title", "Ferry Workers Strike Over Pay, Day Two"),
+    ("source", "Harbour Gazette"),
+])
+def test_reposting_with_only_a_new_detail_says_it_changed(client: TestClient, field: str,
+                                                          value: str) -> None:
+    # the new url was stored (GET showed it) while the reply said "changed": false
+    assert client.post("/v1/articles", json=ARTICLE).status_code == 201
+    reply = client.post("/v1/articles", json={**ARTICLE, field: value}).json()
+    assert reply["changed"] is True and reply["updated_fields"] == [field]
+    assert reply["new_chunks"] == 0 and reply["replaced_sections"] == 0
+    assert client.get("/v1/articles/ferry-strike").json()[field] == value
+    again = client.post("/v1/articles", json={**ARTICLE, field: value}).json()
+    assert again["changed"] is False and again["updated_fields"] == []
