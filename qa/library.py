@@ -28,7 +28,7 @@ from qa.figures.index import FIGURES, FigureIndex, figure_record
 from qa.ids import ID_RULE, content_hash, id_fold, is_valid_article_id, text_key
 from qa.models import Article, Chunk, SectionRef, Timestamp, Update
 from qa.records import BODY, ArticleRecord, UpdateRecord, stamp_from_json, stamp_to_json, update_sid
-from qa.textcheck import surrogate_problem
+from qa.textcheck import surrogate_problem, visible
 
 ARTICLES = "articles"
 SECTIONS = "sections"
@@ -179,10 +179,11 @@ class Library:
         """The body, then one section per moment of update. An update is known by its moment
         in UTC, so the same moment written with another offset is the same update (a repost
         corrects it), and blocks stamped with the same moment are one update, in page order."""
-        sections = [Section("body", article.body, article.published_at)] if article.body else []
+        sections = ([Section("body", article.body, article.published_at)]
+                    if visible(article.body) else [])
         updates: dict[str, Section] = {}
         for update in article.updates:
-            if not update.text.strip():
+            if not visible(update.text):
                 continue
             sid = update_sid(update.published_at)
             same = updates.get(sid)
@@ -201,9 +202,9 @@ class Library:
             problem = surrogate_problem(f"article {article.id!r} {name}", text)
             if problem:
                 raise InvalidArticle(problem)
-        if not article.title.strip():
+        if not visible(article.title):
             raise InvalidArticle(f"article {article.id!r} has no title")
-        if not article.body.strip() and not any(u.text.strip() for u in article.updates):
+        if not visible(article.body) and not any(visible(u.text) for u in article.updates):
             raise InvalidArticle(f"article {article.id!r} has no text: give a body or an update")
         size = len(article.body) + sum(len(u.text) for u in article.updates)
         if size > self.max_chars:

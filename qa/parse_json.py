@@ -13,7 +13,7 @@ from typing import Any
 from qa.errors import ArticleParseError, InvalidTime
 from qa.ids import ID_RULE, article_id_for, article_id_for_url, is_valid_article_id
 from qa.models import Article, Timestamp, Update
-from qa.textcheck import surrogate_problem
+from qa.textcheck import surrogate_problem, visible
 from qa.timeparse import parse_timestamp
 
 _FIELDS = {"id", "title", "url", "source", "published_at", "body", "updates"}
@@ -60,7 +60,7 @@ def _updates(raw: Any, source: str, zone: tzinfo) -> tuple[Update, ...]:
         if stamp is None:
             raise ArticleParseError(source, f"{where}.published_at is empty; every update needs "
                                     "its time")
-        if text.strip():
+        if visible(text):
             updates.append(Update(stamp, text.strip()))
     return tuple(updates)
 
@@ -74,10 +74,11 @@ def article_from_dict(doc: Any, source: str, zone: tzinfo) -> Article:
     if unknown:
         raise ArticleParseError(source, f"unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
     title = (_text(doc, "title", source, required=True) or "").strip()
-    if not title:
+    if not visible(title):
         raise ArticleParseError(source, "field 'title' is empty")
     published = _time(_text(doc, "published_at", source), "published_at", source, zone)
     body = (_text(doc, "body", source) or "").strip()
+    body = body if visible(body) else ""  # zero-width characters only: no body
     updates = _updates(doc.get("updates"), source, zone)
     if not body and not updates:
         raise ArticleParseError(source, "the article has no text: give a non-empty 'body' or "

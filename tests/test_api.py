@@ -131,3 +131,43 @@ def test_reposting_with_only_a_new_detail_says_it_changed(client: TestClient, fi
     assert client.get("/v1/articles/ferry-strike").json()[field] == value
     again = client.post("/v1/articles", json={**ARTICLE, field: value}).json()
     assert again["changed"] is False and again["updated_fields"] == []
+
+
+INVISIBLE = ["\u200b", "\u200c\u200d", "\ufeff", "\u2060", "\u200b \u200b\n\ufeff", "\u00ad",
+             "\u3000\u00a0", "\u3164", "\u2800", "\u0301", "\u180e"]
+
+
+@pytest.mark.parametrize("text", INVISIBLE)
+def test_an_article_of_invisible_characters_is_refused_as_one_without_text(
+        client: TestClient, text: str) -> None:
+    before = client.get("/healthz").json()
+    empty = client.post("/v1/articles", json={"title": "Blank", "body": ""})
+    for doc in ({"title": "Blank", "body": text},
+                {"title": "Blank", "body": text, "updates": [
+                    {"published_at": "2026-03-14T09:00:00Z", "text": text}]}):
+        response = client.post("/v1/articles", json=doc)
+        assert response.status_code == empty.status_code == 400
+        assert response.json()["detail"] == empty.json()["detail"]
+        assert "no text" in response.json()["detail"]
+    title = client.post("/v1/articles", json={"title": text, "body": "Ferries stopped."})
+    assert title.status_code in (400, 422) and "title" in title.json()["detail"]
+    assert "is empty" in title.json()["detail"]
+    assert client.get("/healthz").json() == before
+
+
+def test_an_invisible_body_beside_an_update_with_text_stores_no_empty_section(
+        client: TestClient) -> None:
+    doc = {"id": "zw", "title": "Ferries", "body": "\u200b\u2060",
+           "updates": [{"published_at": "2026-03-14T09:00:00Z", "text": "Ferries stopped."}]}
+    assert client.post("/v1/articles", json=doc).json()["new_sections"] == 1
+    assert client.get("/v1/articles/zw").json()["body"] == ""
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff\u2060"])
+def test_a_question_of_invisible_characters_is_refused_as_empty(client: TestClient,
+                                                                text: str) -> None:
+    for response in (client.post("/v1/ask", json={"question": text}),
+                     client.post("/v1/chat", json={"messages": [{"role": "user",
+                                                                 "content": text}]})):
+        assert response.status_code == 400
+        assert "the question is empty" in response.json()["detail"]

@@ -105,9 +105,14 @@ def test_blocks_stamped_with_the_same_moment_are_one_update(service: NewsQA) -> 
     assert not service.ingest(dataclasses.replace(ARTICLE, updates=same)).changed
 
 
-def test_an_article_without_text_is_refused_and_nothing_is_stored(service: NewsQA) -> None:
+@pytest.mark.parametrize("body", ["   ", "\u200b\u200c\u200d", "\ufeff\u2060 \u200b"])
+def test_an_article_without_text_is_refused_and_nothing_is_stored(service: NewsQA,
+                                                                  body: str) -> None:
+    # zero-width characters only (a live page's file, not only JSON) were stored as text
     with pytest.raises(InvalidArticle, match="no text"):
-        service.ingest(Article(id="empty", title="Empty", body="   "))
+        service.ingest(Article(id="empty", title="Empty", body=body))
+    with pytest.raises(InvalidArticle, match="no title"):
+        service.ingest(Article(id="empty", title=body, body="The ferries stopped."))
     assert service.library.article_ids() == [] and len(service.collection) == 0
 
 
