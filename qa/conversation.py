@@ -199,6 +199,7 @@ class Chat:
             problem = surrogate_problem(f"message {i}", message.content)
             if problem:
                 raise InvalidConversation(problem)
+        self._check_earlier_questions(messages[:-1])
         question = self.newsqa.check_question(last.content)
         limit = self.store.limits.max_turns
         history = self.store.get(cid) or tuple(
@@ -206,6 +207,16 @@ class Chat:
         query = self.resolve(question, history)
         follows_up = history[-1].question if query != question else None
         return ChatPlan(cid, question, query, history, follows_up)
+
+    def _check_earlier_questions(self, messages: Sequence[Message]) -> None:
+        """Each earlier user message was a question, so it is held to a question's limit."""
+        limit = self.newsqa.settings.max_question_chars
+        for i, message in enumerate(messages, start=1):
+            size = len(message.content.strip())
+            if message.role == "user" and size > limit:
+                raise InvalidConversation(
+                    f"message {i}, from the user, has {size:,} characters, over the limit of "
+                    f"{limit:,} for a question (NEWSQA_MAX_QUESTION_CHARS); shorten it")
 
     def answer(self, plan: ChatPlan) -> TimedAnswer:
         """Search with the resolved query; choose the answer's sentences by the question's own

@@ -222,7 +222,7 @@ def test_a_long_answer_sent_back_does_not_stall_the_conversation(client: TestCli
     ({"messages": []}, 422, "messages"),
     ({"messages": [{"role": "user", "content": "   "}]}, 400, "question is empty"),
     ({"messages": [{"role": "user", "content": "x"}] * 51}, 422, "messages"),
-    ({"messages": [{"role": "user", "content": "x" * 4_001}]}, 422, "content"),
+    ({"messages": [{"role": "user", "content": "x" * 4_001}]}, 400, "over the limit of 1,000"),
     ({"messages": [{"role": "assistant", "content": "x" * 16_001},
                    {"role": "user", "content": "and?"}]}, 422, "content"),
     ({"messages": [{"role": "system", "content": "x"}]}, 422, "role"),
@@ -384,3 +384,46 @@ def test_openapi_documents_the_stream_events(client: TestClient) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def _long_question(size: int) -> str:
+    question = "Which firm won the Quay Street Bridge contract"
+    return question + " and" * ((size - len(question) - 1) // 4) + "?" + "?" * (
+        (size - len(question) - 1) % 4)
+
+
+def test_a_user_message_is_held_to_the_question_limit_the_schema_states(
+        client: TestClient) -> None:
+    # the README and the schema said 4,000 characters; 1,001 was refused at 1,000
+    assert len(_long_question(1_000)) == 1_000 and len(_long_question(1_001)) == 1_001
+    assert ask(client, _long_question(1_000))["answer"]
+    refused = client.post("/v1/chat", json={"messages": [
+        {"role": "user", "content": _long_question(1_001)}]})
+    assert refused.status_code == 400
+    assert "1,001 characters, over the limit of 1,000" in refused.json()["detail"]
+    earlier = client.post("/v1/chat", json={"messages": [
+        {"role": "user", "content": _long_question(1_001)}, {"role": "assistant", "content": "x"},
+        {"role": "user", "content": WORTH}]})
+    assert earlier.status_code == 400
+    assert earlier.json()["detail"].startswith("message 1, from the user, has 1,001 characters, "
+                                               "over the limit of 1,000 for a question")
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ChatMessageIn"]
+    described = schema["properties"]["content"]["description"]
+    assert "NEWSQA_MAX_QUESTION_CHARS" in described and "4,000" not in described
+
+
+def test_a_raised_question_limit_holds_for_chat_too(tmp_path: Any) -> None:
+    # the schema's own 4,000 refused a message the service's NEWSQA_MAX_QUESTION_CHARS allowed
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing", max_question_chars=5_000)
+    service = NewsQA(settings, embedder=HashingEmbedder())
+    try:
+        assert not [o for o in service.ingest_paths([DEMO]) if o.error]
+        with make_client(service) as c:
+            reply = ask(c, _long_question(4_500))
+            assert reply["answer"]
+            refused = c.post("/v1/chat", json={"messages": [
+                {"role": "user", "content": _long_question(5_001)}]})
+            assert refused.status_code == 400
+            assert "over the limit of 5,000" in refused.json()["detail"]
+    finally:
+        service.close()
