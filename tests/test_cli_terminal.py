@@ -62,6 +62,29 @@ def test_article_text_reaches_the_terminal_without_its_control_characters(tmp_pa
     assert any("\x1b]0;owned\x07" in c["quote"] for c in json.loads(as_json.output)["citations"])
 
 
+BIDI_ARTICLE = """Harbor Dredging Budget Revised
+
+📅 Published: 3/16/2026
+
+The harbor board put the dredging budget at $21 million on Monday, citing silt at \u202e12\u202c berths.
+"""
+
+
+def test_a_bidirectional_override_cannot_reverse_a_figure_on_the_terminal(tmp_path: Path) -> None:
+    """"\u202e12\u202c berths" shows as "21 berths" on a terminal that obeys U+202E; newsqa
+    shows the override instead, in its answers, figure look-ups and CSV."""
+    source = tmp_path / "dredging.txt"
+    source.write_text(BIDI_ARTICLE, encoding="utf-8")
+    data = tmp_path / "data"
+    assert newsqa("ingest", str(source), "--data-dir", str(data)).exit_code == 0
+    outputs = [on_a_terminal("ask", "What is the dredging budget?", "--data-dir", str(data)),
+               on_a_terminal("figures", "dredging budget", "--data-dir", str(data)),
+               on_a_terminal("figures", "dredging budget", "--csv", "--data-dir", str(data))]
+    for shown in outputs:
+        assert "\u202e" not in shown and "\u202c" not in shown, shown
+        assert r"\u202e12\u202c berths" in shown, shown
+
+
 def test_a_servers_refusal_reaches_the_terminal_without_its_control_characters() -> None:
     detail = json.dumps({"detail": "question: \x1b[2J\x1b]0;owned\x07 is not allowed"}).encode()
     with recording(400, {"Content-Type": "application/json"}, detail) as server:
