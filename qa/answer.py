@@ -26,7 +26,7 @@ from qa.abstention import (
     rankings_agree,
 )
 from qa.answer_kind import expected_kind, holds_kind
-from qa.models import Answer, Citation, Passage
+from qa.models import Answer, Citation, LastAnswer, Passage
 from qa.sentence_rank import (
     DEFAULT_SENTENCE_MODEL,
     SENTENCE_FEATURES,
@@ -108,6 +108,11 @@ class FollowUp:
     # True when the question says all it means (no pronoun, no ellipsis: "Was anyone hurt?"),
     # so its own cosine can choose its sentence (`by_meaning`); "Where will it be built?" cannot
     whole: bool = False
+    # the turn it leans on, for a figure question that names nothing ("Was that figure revised?")
+    last: LastAnswer = LastAnswer()
+    # the subject of its own an ellipsis names ("What about the storm?"), also in `names`: when
+    # the last question's words find nothing about it, it is asked as a question of its own
+    subject: str = ""
 
 
 # The cosine of each sentence to the question (the service embeds them): what a follow-up

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from qa.errors import InvalidConversation
@@ -220,11 +220,17 @@ class Chat:
 
     def answer(self, plan: ChatPlan) -> TimedAnswer:
         """Search with the resolved query; choose the answer's sentences by the question's own
-        words, and the previous question's too when it leaves them out."""
-        leans = plan.query != plan.question
-        return self.newsqa.ask_followup(
-            self.focus(plan.question, plan.history), plan.query,
-            leaning_on(plan.question, plan.history, plan.query) if leans else None)
+        words, and the previous question's too when it leaves them out. An ellipsis with a
+        subject of its own ("What about the storm?") asks the last question about it; when the
+        coverage of that subject does not answer it, the question is answered as it stands."""
+        follow_up = (leaning_on(plan.question, plan.history, plan.query)
+                     if plan.query != plan.question else None)
+        timed = self.newsqa.ask_followup(self.focus(plan.question, plan.history), plan.query,
+                                         follow_up)
+        if follow_up is None or not follow_up.subject or not timed.answer.abstained:
+            return timed
+        alone = self.newsqa.ask_followup(plan.question, plan.question)
+        return replace(alone, took_ms=timed.took_ms + alone.took_ms)
 
     def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
         quotes = tuple(c.quote for c in timed.answer.citations)

@@ -10,7 +10,11 @@ it leans on the last turn:
 
 Its own subject is a name the last turn never mentioned ("Storm Elena" after a question about
 a boil-water advisory): such a question is new, whatever pronouns it has ("How strong were
-Storm Elena's winds when it came ashore?"). A follow-up's search query keeps its own words
+Storm Elena's winds when it came ashore?"). An ellipsis naming a thing the last turn never
+mentioned ("What about the storm?") has one too, capitalised or not: it borrows the last
+question's words but not its story's names. A time that bounds the coverage ("since 6 PM") is
+no word of a question's own: "What changed since 6 PM?" leans on the story the conversation is
+on. A follow-up's search query keeps its own words
 first and adds, in brackets, the content words of the previous query and the names in the
 sentences the previous answer cited:
 
@@ -30,6 +34,8 @@ from dataclasses import dataclass
 
 from index.text import STOPWORDS
 from qa.answer import FollowUp
+from qa.models import LastAnswer
+from qa.question_time import bounds_coverage, find_time_phrases, without_phrases
 
 MAX_CONTEXT_WORDS = 8
 MAX_NAMES = 4
@@ -89,9 +95,20 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+def untimed(question: str) -> str:
+    """`question` without the times that bound the coverage it asks about ("What changed since
+    6 PM?" -> "What changed?"): "6 PM" is when, not what, so it is neither a word nor a name
+    of its own."""
+    phrases = [p for p in find_time_phrases(question) if bounds_coverage(question, p)]
+    return without_phrases(question, phrases) if phrases else question
+
+
 def is_followup(question: str, previous: Turn | None = None) -> bool:
     """True when `question` leans on the last turn: an ellipsis, or a pronoun or almost no
-    words of its own, without a subject of its own (a name `previous` never mentioned)."""
+    words of its own, without a subject of its own (a name `previous` never mentioned). The
+    times it bounds the coverage by are not words of its own: "What changed since 6 PM?" in a
+    conversation asks about the story the conversation is on."""
+    question = untimed(question)
     lowered = question.strip().lower()
     own = content_words(question)
     if lowered.startswith(_LEADS) or not own:
@@ -110,6 +127,7 @@ def _mentioned(previous: Turn) -> str:
 def new_names(question: str, previous: Turn) -> list[str]:
     """Names in `question` (not its first word) that the previous turn never mentioned."""
     said = _mentioned(previous)
+    question = untimed(question)
     out = []
     for match in _NAME.finditer(question):
         if _SENTENCE_START.search(question[:match.start()]):
@@ -162,18 +180,25 @@ def is_elliptical(question: str) -> bool:
     return lowered.startswith(_LEADS) and not _WH.search(_without_lead(lowered))
 
 
+def has_own_subject(question: str, previous: Turn) -> bool:
+    """Whether `question` names a subject of its own: a name ("What about Storm Elena?"), or an
+    ellipsis naming a thing `previous` never mentioned ("What about the storm?")."""
+    return _has_own_name(untimed(question)) or _new_subject(question, previous)
+
+
 def borrowed_words(question: str, previous: Turn) -> list[str]:
     """Content words of the previous query that `question` does not already have; when the
-    question names its own subject, the previous subject's names are left behind."""
+    question names its own subject ("What about the storm?"), the previous subject's names are
+    left behind."""
     own = {w.lower() for w in content_words(question)}
-    own_subject = _has_own_name(question)
+    own_subject = has_own_subject(question, previous)
     return [w for w in content_words(previous.query)
             if w.lower() not in own and not (own_subject and w[0].isupper())][:MAX_CONTEXT_WORDS]
 
 
 def borrowed_names(question: str, previous: Turn) -> list[str]:
     """Names in the previous answer's quotes, unless `question` names its own subject."""
-    if _has_own_name(question):
+    if has_own_subject(question, previous):
         return []
     known = {w.lower() for w in content_words(question) + content_words(previous.query)}
     names: list[str] = []
@@ -213,13 +238,18 @@ def focus(question: str, history: Sequence[Turn]) -> str:
     return " ".join([text, *extra])
 
 
-def _new_subject(question: str, previous: Turn) -> bool:
-    """An ellipsis naming a thing the last turn never mentioned ("What about the wildfire?"
-    after a question about the strike): a subject of its own, though not capitalised."""
+def new_subject(question: str, previous: Turn) -> list[str]:
+    """The words of an ellipsis that name a thing the last turn never mentioned ("What about
+    the wildfire?" after a question about the strike: ["wildfire"]), a subject of its own though
+    not capitalised; [] for any other question."""
     if not is_elliptical(question):
-        return False
+        return []
     said = {w.lower() for w in words(_mentioned(previous))}
-    return any(w.lower() not in said for w in content_words(_without_lead(question)))
+    return [w for w in content_words(_without_lead(question)) if w.lower() not in said]
+
+
+def _new_subject(question: str, previous: Turn) -> bool:
+    return bool(new_subject(question, previous))
 
 
 def main_story(turn: Turn) -> str | None:
@@ -232,17 +262,20 @@ def main_story(turn: Turn) -> str | None:
 
 def leaning_on(question: str, history: Sequence[Turn], query: str) -> FollowUp | None:
     """What `question` (searched as `query`) leans on, or None when it stands alone: the names
-    its pronoun points to (for "her", "their": the last answer's; "it" names none), the
-    query whose words its evidence is judged by, and, when it names no subject of its own, the
-    story the last answer quoted most ("Was anyone hurt?" after a question about a wildfire is
-    about that wildfire, not the storm whose sentence says "left their homes")."""
+    its answer's sentences should name (the subject of its own of an ellipsis, "What about the
+    storm?"; for "her", "their": the last answer's names; "it" names none), the query whose
+    words its evidence is judged by, and, when it names no subject of its own, the story the
+    last answer quoted most ("Was anyone hurt?" after a question about a wildfire is about that
+    wildfire, not the storm whose sentence says "left their homes")."""
     text = question.strip()
     if not history or not is_followup(text, history[-1]):
         return None
     previous = history[-1]
+    subject = " ".join(new_subject(text, previous))
     personal = any(w.lower() in _PERSONAL for w in words(text))
-    own_subject = _has_own_name(text) or _new_subject(text, previous)
-    story = None if own_subject else main_story(previous)
+    names = (subject,) if subject else tuple(borrowed_names(text, previous)) if personal else ()
+    story = None if has_own_subject(text, previous) else main_story(previous)
     whole = not is_elliptical(text) and not any(w.lower() in _ANAPHORA for w in words(text))
-    return FollowUp(tuple(borrowed_names(text, previous)) if personal else (), query, story,
-                    asked=text, whole=whole)
+    return FollowUp(names, query, story, asked=text, whole=whole,
+                    last=LastAnswer(previous.question, previous.quotes, main_story(previous)),
+                    subject=subject)

@@ -122,6 +122,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class LastAnswer:
+    """The turn a conversation's next question leans on, as a figure question reads it: the
+    question it answered, the sentences it quoted (in order) and the story it quoted most (None
+    when not known: a conversation rebuilt from its messages). "When was it first reported?"
+    points at the figure those sentences state; "What changed since 2 PM?" at that story."""
+
+    question: str = ""
+    quotes: tuple[str, ...] = ()
+    story: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: sentences each followed by a marker, and the citations they point to."""
 

@@ -303,16 +303,18 @@ class NewsQA:
                as_of: datetime | None, since: datetime | None, started: float,
                follow_up: FollowUp | None = None) -> TimedAnswer:
         zone = self.settings.zone
-        window, text, search_for = self.window_of(text, Window(aware(since, zone),
-                                                               aware(as_of, zone)), search_for)
+        window, text, search_for = self.window_of(
+            text, Window(aware(since, zone), aware(as_of, zone)), search_for,
+            follow_up.last.story if follow_up is not None else None)
         answer = self._answer(text, window, top_k, mode, search_for, follow_up)
         return TimedAnswer(verified(answer, self._section_of),
                            (time.perf_counter() - started) * 1000, window)
 
-    def window_of(self, question: str, asked: Window, search_for: str | None = None
-                  ) -> tuple[Window, str, str | None]:
+    def window_of(self, question: str, asked: Window, search_for: str | None = None,
+                  conversation: str | None = None) -> tuple[Window, str, str | None]:
         """The window a question asks for (its own times and `asked`, both applied), and the
-        question and search words without those times."""
+        question and search words without those times. A time without a day is read on the
+        clock of the story the question names, else of the story the `conversation` is on."""
         phrases = find_time_phrases(question)
         if not phrases:
             return asked, question, search_for
@@ -321,7 +323,7 @@ class NewsQA:
             return asked, question, search_for
         plain = without_phrases(question, phrases)
         now = asked.as_of or datetime.now(UTC)
-        story = self.desk.story_of(plain, asked.as_of)
+        story = self.desk.story_of(plain, asked.as_of, conversation)
         reference = (self.desk.latest_moment(story, now) if story else None) or now
         zone = self.settings.zone
         if search_for is not None:
@@ -337,7 +339,8 @@ class NewsQA:
                 search_for: str | None, follow_up: FollowUp | None = None) -> Answer:
         if window.empty:
             return Answer(empty_window_text(window), abstained=True)
-        from_figures = self.desk.answer(text, window)
+        from_figures = self.desk.answer(text, window,
+                                        follow_up.last if follow_up is not None else None)
         if from_figures is not None:
             return from_figures
         passages = self._passages(search_for or text, top_k, mode, window, follow_up)

@@ -138,10 +138,8 @@ def _article_items(index: FigureIndex, articles: Articles, texts: SectionTexts, 
     items: list[_Item] = []
     direct: set[int] = set()
     for f in figures:
-        quote = texts.quote(f)
-        words = set(analyze(f"{quote}\n{f.heading or ''}"))
-        noun = f.noun if f.noun or f.kind != "count" else _inferred_noun(f, quote, nouns)
-        item = _Item(f, noun, quote, len(topic.terms & words) / len(topic.terms))
+        item = _item(f, texts, nouns, topic.terms)
+        quote = item.quote
         at = f.start - f.quote_start
         others = [o for o in mates[(f.sid, f.quote_start)] if o != at]
         if figure_is_about(topic, f.kind, quote, at, f.heading, title_terms, others):
@@ -153,6 +151,34 @@ def _article_items(index: FigureIndex, articles: Articles, texts: SectionTexts, 
             if (i in direct or item.key in about and item.figure.noun is None
                 and (item.figure.sid, item.figure.quote_start) in sentences)
             and (item.figure.kind != "count" or item.noun is not None)]
+
+
+def _item(f: FigureAt, texts: SectionTexts, nouns: set[str], terms: frozenset[str]) -> _Item:
+    """`f` with its noun (its own, or for a bare count the one its sentence counts), its quote
+    and the share of `terms` its sentence and heading hold."""
+    quote = texts.quote(f)
+    words = set(analyze(f"{quote}\n{f.heading or ''}"))
+    noun = f.noun if f.noun or f.kind != "count" else _inferred_noun(f, quote, nouns)
+    return _Item(f, noun, quote, len(terms & words) / len(terms) if terms else 0.0)
+
+
+def same_thing_timeline(index: FigureIndex, articles: Articles, figure: FigureAt, query: str,
+                        as_of: datetime | None = None) -> FigureTimeline:
+    """The figures of `figure`'s article that count what it counts (its group: the same
+    currency, or the same noun and rate), with their revisions: "Was that figure revised?"
+    about a figure an answer stated, whatever words the question uses for it."""
+    texts = SectionTexts(articles)
+    figures = [f for f in index.article(figure.article_id) if f.published_by(as_of)]
+    nouns = {f.noun for f in figures if f.kind == "count" and f.noun}
+    items = [_item(f, texts, nouns, frozenset()) for f in figures]
+    key = next((i.key for i in items if (i.figure.sid, i.figure.start) == (figure.sid,
+                                                                          figure.start)), None)
+    items = [i for i in items if i.key == key and (i.figure.kind != "count" or i.noun is not None)]
+    items.sort(key=lambda item: item.figure.order_key())
+    shown = appearances([i.figure for i in items], texts, groups=[_label(i.key) for i in items])
+    groups, revisions = _groups(items, shown, frozenset())
+    return FigureTimeline(query, None, as_of, DEFAULT_REL_TOLERANCE, shown, groups, revisions,
+                          covered=True)
 
 
 def _inferred_noun(f: FigureAt, quote: str, nouns: set[str]) -> str | None:
