@@ -1,5 +1,6 @@
 """A searchable collection: the records store as the source of truth, a search engine derived
-from it (embedded FAISS + BM25, or Milvus), kept consistent across crashes.
+from it (embedded FAISS + BM25, or Milvus), kept consistent across crashes and with what other
+processes write to the same store.
 
 Knows texts, vectors, ids, times and metadata; nothing about news.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from index.catchup import catch_up
 from index.embedded import EmbeddedEngine, VectorFactory
 from index.engine import (
     FusionSettings,
@@ -44,6 +47,8 @@ from index.vectors import vector_index_for
 log = logging.getLogger(__name__)
 
 BULK_BATCH = 4096  # documents gathered by a bulk before they go to the engine in one call
+# How often a reader asks the store whether another process wrote it (one primary-key read).
+STORE_CHECK_INTERVAL_S = 0.1
 
 __all__ = ["SEARCH_MODES", "Batch", "Collection", "CollectionMismatch", "FusionSettings", "Hit",
            "MilvusTarget", "SearchMode", "WriteResult", "open_engine"]
@@ -101,9 +106,12 @@ class Collection:
                  vector_factory: VectorFactory = vector_index_for,
                  keyword_factory: Callable[[], KeywordIndex] = KeywordIndex,
                  fusion: FusionSettings | None = None, milvus: MilvusTarget | None = None,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None,
+                 check_interval_s: float = STORE_CHECK_INTERVAL_S) -> None:
         """`database_url` (a SQLAlchemy URL) puts the store in that database instead of a SQLite
-        file in `directory`; `milvus` puts search there instead of FAISS + BM25 in `directory`."""
+        file in `directory`; `milvus` puts search there instead of FAISS + BM25 in `directory`.
+        A search asks the store at most every `check_interval_s` whether another process wrote
+        it, and catches the engine up first if so (`refresh`)."""
         self.directory = directory
         self.embedder_name = embedder_name
         self.dim = dim
@@ -115,11 +123,14 @@ class Collection:
         self._bulk_depth = 0
         self._pending: list[IndexedDoc] = []  # written to the store inside a bulk, not yet to the engine
         self._behind = False  # an engine call after a commit failed: catch up before the next
+        self.check_interval_s = check_interval_s
+        self._checked_at = float("-inf")
+        self._in_line_up_to = 0  # the engine holds exactly the store's ids up to this one
         store_id = self._store_id()
         self._open_engine = lambda: open_engine(directory, dim, self.fusion, store_id, milvus,
                                                 embedder_name, vector_factory, keyword_factory)
         self.engine = self._open_engine()
-        self.engine.sync(self._stamp(), self._documents)
+        self._generation = self._sync()  # the store's generation the engine reflects
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -148,24 +159,33 @@ class Collection:
     def _stamp(self) -> StoreStamp:
         return StoreStamp(self.store.generation(), self.store.count(), self.store.high_water())
 
-    def _documents(self, with_vectors: bool, after_id: int = 0,
-                   with_texts: bool = True) -> Iterator[list[IndexedDoc]]:
+    def _sync(self) -> int:
+        """Bring the engine in line with the store, as at open; the generation it reflects."""
+        stamp = self._stamp()  # the generation first: a write landing meanwhile is seen next time
+        self.engine.sync(stamp, self._documents)
+        if not self.engine.shared:
+            held = self.engine.ids()
+            self._in_line_up_to = int(held[-1]) if len(held) else 0
+        return stamp.generation
+
+    def _documents(self, with_vectors: bool, after_id: int = 0, with_texts: bool = True,
+                   ids: np.ndarray | None = None) -> Iterator[list[IndexedDoc]]:
         """The engine's view of the store (see `DocSource`), streamed in batches."""
         store = self.store
         if with_vectors and with_texts:
-            for full in store.iter_docs(after_id=after_id):
+            for full in store.iter_docs(after_id=after_id, ids=ids):
                 yield [IndexedDoc(i, text, vector, time) for i, time, text, vector
                        in zip(full.ids.tolist(), full.times, full.texts, full.vectors, strict=True)]
         elif with_vectors:
-            for part in store.iter_vectors(after_id=after_id):
+            for part in store.iter_vectors(after_id=after_id, ids=ids):
                 yield [IndexedDoc(i, "", vector, time) for i, time, vector
                        in zip(part.ids.tolist(), part.times, part.vectors, strict=True)]
         elif with_texts:
-            for texts in store.iter_texts(after_id=after_id):
+            for texts in store.iter_texts(after_id=after_id, ids=ids):
                 yield [IndexedDoc(i, text, None, time) for i, time, text
                        in zip(texts.ids.tolist(), texts.times, texts.texts, strict=True)]
         else:
-            for times in store.iter_times(after_id=after_id):
+            for times in store.iter_times(after_id=after_id, ids=ids):
                 yield [IndexedDoc(i, "", None, time)
                        for i, time in zip(times.ids.tolist(), times.times, strict=True)]
 
@@ -174,7 +194,41 @@ class Collection:
         self.store.close()
 
     def __len__(self) -> int:
+        """How many documents searches cover (the store's count, once caught up)."""
+        self.refresh()
         return len(self.engine)
+
+    # -- other processes --------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """If another process wrote the store since the engine last looked (its generation
+        moved), catch the engine up before the next search: asked at most every
+        `check_interval_s`, unless `force`."""
+        with self._lock:
+            self._catch_up()
+            now = time.monotonic()
+            if not force and now - self._checked_at < self.check_interval_s:
+                return
+            self._checked_at = now
+            if self.store.generation() != self._generation:
+                self._follow()
+
+    def _follow(self) -> None:
+        """Copy into an engine of this process what other processes committed (index/catchup.py)."""
+        if self.engine.shared:  # they wrote it themselves
+            self._generation = self.store.generation()
+            return
+        stamp = self._stamp()  # the generation first: a write landing meanwhile is seen next time
+        with self._to_engine():
+            self._send_pending()  # what a bulk of ours gathered is not another's write
+            done = catch_up(self.engine, self.store, self._documents, self._in_line_up_to)
+            self.engine.flush(stamp)
+        if done.added or done.removed:
+            log.info("another process wrote the store (generation %d to %d): the search engine "
+                     "took the %d documents it added and dropped the %d it removed",
+                     self._generation, stamp.generation, done.added, done.removed)
+        self._in_line_up_to = done.in_line_up_to
+        self._generation = stamp.generation
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -220,6 +274,11 @@ class Collection:
             indexed = [IndexedDoc(i, d.search_text if d.search_text is not None else d.text,
                                   d.vector, d.time) for i, d in zip(added, fresh, strict=True)]
             self._apply(indexed, removed)
+            if generation == self._generation + 1:
+                self._generation = generation
+                self._in_line_up_to = max([self._in_line_up_to, *added])
+            else:  # another process committed since the engine last looked
+                self._follow()
         skipped = [d.key for d in batch.docs if d.key in existing]
         return WriteResult(added, removed, skipped, generation)
 
@@ -258,7 +317,7 @@ class Collection:
         except Exception:  # its state is being replaced; the new engine's sync is what counts
             log.exception("closing the search engine that missed a write failed")
         self.engine = self._open_engine()
-        self.engine.sync(self._stamp(), self._documents)
+        self._generation = self._sync()
         self._behind = False
 
     def _send_pending(self) -> None:
@@ -295,6 +354,7 @@ class Collection:
 
     def ids(self) -> list[int]:
         """Ids of the documents the engine holds, ascending."""
+        self.refresh()
         return [int(i) for i in self.engine.ids()]
 
     def similarities(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
@@ -343,5 +403,5 @@ class Collection:
         if mode != "bm25" and vector is None:
             raise ValueError("dense and hybrid search need a query vector")
         with self._lock:
-            self._catch_up()
+            self.refresh()
             return self.engine.search(Query(query, vector, k, mode, time_max))

@@ -2,9 +2,11 @@
 
 No server. Both indexes are saved beside the store (every `SAVE_EVERY` changed documents or 1%
 of them, at the end of a bulk load, and on close) and loaded at open, then brought up to the
-store: rows added since the save are added, rows deleted since are removed (the store never
-reuses a row id). A file that is missing, cut short, built by another analyzer or of another
-kind than the collection's size calls for is rebuilt from the store.
+store by comparing id sets: every stored row a file lacks is added (not only those above its
+highest id: another process on the same data directory may have saved files over the ones a
+writer left), every row the store no longer has is removed (the store never reuses a row id).
+A file that is missing, cut short, built by another analyzer or of another kind than the
+collection's size calls for is rebuilt from the store.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from index.engine import (
     Query,
     StoreStamp,
     fuse,
+    missing_and_gone,
     single,
     vectors_of,
 )
@@ -44,7 +48,9 @@ class EmbeddedEngine:
     VECTORS_FILE = "vectors.faiss"
     VECTORS_STAMP = "vectors.json"
     KEYWORD_FILE = "keyword.npz"
+    SAVE_LOCK = "index.lock"
     SAVE_EVERY = 2_000
+    shared = False  # in this process's memory: another process's writes are copied in
 
     def __init__(self, directory: Path, dim: int, fusion: FusionSettings | None = None,
                  vector_factory: VectorFactory = vector_index_for,
@@ -85,12 +91,10 @@ class EmbeddedEngine:
             try:  # a file cut short by a crash or a full disk is as good as missing
                 loaded = FaissVectorIndex.load(path)
                 if loaded.dim == self.dim and index_kind(loaded) == index_kind(wanted):
-                    held = loaded.ids()
-                    gone = np.setdiff1d(held, store_ids)
+                    missing, gone = missing_and_gone(loaded.ids(), store_ids)
                     loaded.remove(gone)
                     added = 0
-                    for docs in source(True, after_id=int(held.max()) if len(held) else 0,
-                                       with_texts=False):
+                    for docs in source(True, with_texts=False, ids=missing):
                         loaded.add(np.asarray([d.id for d in docs], dtype=np.int64), vectors_of(docs))
                         added += len(docs)
                     self._unsaved += len(gone) + added
@@ -129,41 +133,51 @@ class EmbeddedEngine:
             try:
                 loaded = KeywordIndex.load(path, fresh.analyzer)
                 if loaded.same_settings(fresh):
-                    gone = np.setdiff1d(loaded.live_ids(), store_ids)
+                    missing, gone = missing_and_gone(loaded.live_ids(), store_ids)
                     for doc_id in gone.tolist():
                         loaded.remove(doc_id)
-                    held = loaded.ids()
-                    self._unsaved += len(gone) + self._add_texts(
-                        loaded, source, int(held.max()) if len(held) else 0)
+                    self._unsaved += len(gone) + self._add_texts(loaded, source, missing)
                     return loaded
                 reason = "built with other settings"
             except (OSError, ValueError, KeyError) as exc:
                 reason = f"unreadable: {exc}"
             log.warning("keyword index in %s is %s; rebuilding it from the store",
                         self.directory, reason)
-        self._unsaved += max(self._add_texts(fresh, source, 0), 1)
+        self._unsaved += max(self._add_texts(fresh, source), 1)
         return fresh
 
     @staticmethod
-    def _add_texts(keyword: KeywordIndex, source: DocSource, after_id: int) -> int:
+    def _add_texts(keyword: KeywordIndex, source: DocSource, ids: np.ndarray | None = None) -> int:
+        """Index the texts of these stored documents (all of them without `ids`)."""
         added = 0
-        for docs in source(False, after_id=after_id):
+        for docs in source(False, ids=ids):
             keyword.add_many((d.id, d.text) for d in docs)
             added += len(docs)
         keyword.compact()
         return added
 
     def _save(self, stamp: StoreStamp) -> None:
-        self.vectors.save(self.directory / self.VECTORS_FILE)
-        self.keyword.save(self.directory / self.KEYWORD_FILE)
-        stamp_path = self.directory / self.VECTORS_STAMP  # what the files reflect, for people
-        tmp = stamp_path.with_name(stamp_path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as file:
-            file.write(json.dumps(asdict(stamp)))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, stamp_path)
+        with self._saving():
+            self.vectors.save(self.directory / self.VECTORS_FILE)
+            self.keyword.save(self.directory / self.KEYWORD_FILE)
+            stamp_path = self.directory / self.VECTORS_STAMP  # what the files reflect, for people
+            tmp = stamp_path.with_name(stamp_path.name + ".tmp")
+            with open(tmp, "w", encoding="utf-8") as file:
+                file.write(json.dumps(asdict(stamp)))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, stamp_path)
         self._unsaved = 0
+
+    @contextmanager
+    def _saving(self) -> Iterator[None]:
+        """One process at a time writes the data directory's index files: a server and a
+        `newsqa ingest` may both save, and each file is written under one temporary name."""
+        import fcntl
+
+        with open(self.directory / self.SAVE_LOCK, "ab") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+            yield
 
     def flush(self, stamp: StoreStamp) -> None:
         """Save the indexes once enough changed since the last save: the store has every write,

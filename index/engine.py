@@ -71,14 +71,20 @@ class StoreStamp:
 
 class DocSource(Protocol):
     """The store's documents in id order, in batches: with their vectors or without (cheaper),
-    only those whose id is above `after_id`, and with empty texts unless `with_texts`."""
+    only those whose id is above `after_id` (or, given `ids`, those of them still stored), and
+    with empty texts unless `with_texts`."""
 
-    def __call__(self, with_vectors: bool, after_id: int = 0,
-                 with_texts: bool = True) -> Iterator[list[IndexedDoc]]: ...
+    def __call__(self, with_vectors: bool, after_id: int = 0, with_texts: bool = True,
+                 ids: np.ndarray | None = None) -> Iterator[list[IndexedDoc]]: ...
 
 
 class SearchEngine(Protocol):
     """Documents under the store's ids, searched densely, by keywords, or both fused."""
+
+    # True when every process that writes the store writes this engine too (Milvus): what
+    # another process commits is already searchable here. False for an engine in this
+    # process's memory (FAISS + BM25), into which another process's writes must be copied.
+    shared: bool
 
     def __len__(self) -> int: ...
 
@@ -113,6 +119,19 @@ class SearchEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def missing_and_gone(held: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ids `stored` (the store's, ascending) has and `held` (an engine's or a file's, any
+    order) lacks, and those `held` has and `stored` lacks; both ascending. Set operations on
+    arrays: a million ids cost a sort, and nothing more when the two agree."""
+    held = np.sort(np.asarray(held, dtype=np.int64))  # np.sort: np.unique is ten times slower
+    stored = np.asarray(stored, dtype=np.int64)
+    if len(held) == len(stored) and np.array_equal(held, stored):
+        return stored[:0], stored[:0]
+    held = held[np.concatenate(([True], held[1:] != held[:-1]))] if len(held) else held
+    return (np.setdiff1d(stored, held, assume_unique=True),
+            np.setdiff1d(held, stored, assume_unique=True))
 
 
 def fuse(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], k: int,

@@ -25,6 +25,7 @@ from index.engine import (
     Query,
     StoreStamp,
     fuse,
+    missing_and_gone,
     single,
     vectors_of,
 )
@@ -65,6 +66,8 @@ def analysed(text: str, analyzer: Callable[[str], list[str]] = analyze) -> str:
 
 class MilvusEngine:
     """A Milvus collection searched by `search` (dense, BM25) and `hybrid_search` (RRF)."""
+
+    shared = True  # every process on the store writes this collection itself
 
     def __init__(self, uri: str, collection: str, dim: int, owner: str,
                  fusion: FusionSettings | None = None, token: str = "",
@@ -141,14 +144,14 @@ class MilvusEngine:
         it no longer has (a delete Milvus missed). Writers commit to the store before Milvus,
         so an id Milvus holds and the store lacks is never one being committed: Milvus's ids
         are read first, and any of them the store does not hold then is gone for good."""
-        held = set(self.ids().tolist())
-        stored = {d.id for docs in source(False, with_texts=False) for d in docs}
-        missing = stored - held
+        held = self.ids()
+        stored = np.asarray([d.id for docs in source(False, with_texts=False) for d in docs],
+                            dtype=np.int64)
+        missing, gone = missing_and_gone(held, stored)
         left_out = 0
-        if missing:
-            for docs in source(True, after_id=min(missing) - 1):
-                left_out += self._upsert_what_fits([d for d in docs if d.id in missing])
-        orphans = sorted(held - stored)
+        for docs in source(True, ids=missing):
+            left_out += self._upsert_what_fits(docs)
+        orphans = gone.tolist()
         self.delete(orphans)
         if len(missing) > left_out or orphans:
             log.warning("Milvus collection %r was behind the store (at generation %d): added %d "

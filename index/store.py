@@ -226,6 +226,14 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def ids_in_commit_order(self) -> bool:
+        """Whether a document committed later always has a larger id than every one committed
+        before: true of SQLite (one writer at a time holds the database from its first insert
+        to its commit), not of PostgreSQL (concurrent writers draw ids from one sequence and
+        may commit in another order)."""
+        return self.dialect == "sqlite"
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -319,30 +327,57 @@ class Store:
             result = conn.execution_options(yield_per=batch).execute(stmt)
             yield from result.partitions()
 
-    def _iter(self, columns: tuple[Any, ...], batch: int, after_id: int
-              ) -> Iterator[Sequence[AnyRow]]:
-        stmt = select(docs.c.id, docs.c.time, *columns).where(docs.c.id > after_id)
-        return self._stream(stmt.order_by(docs.c.id), batch)
+    def _iter(self, columns: tuple[Any, ...], batch: int, after_id: int,
+              ids: np.ndarray | None) -> Iterator[Sequence[AnyRow]]:
+        stmt = select(docs.c.id, docs.c.time, *columns)
+        if ids is None:
+            return self._stream(stmt.where(docs.c.id > after_id).order_by(docs.c.id), batch)
+        return self._of_ids(stmt, ids)
 
-    def iter_times(self, batch: int = 2048, after_id: int = 0) -> Iterator[TimeBatch]:
-        """Ids and times of the documents whose id is above `after_id`, in id order, in batches."""
-        for rows in self._iter((), batch, after_id):
+    def _of_ids(self, stmt: Any, ids: np.ndarray) -> Iterator[Sequence[AnyRow]]:
+        """Rows of `stmt` for these ids, ascending, one IN (...) list at a time (an id no
+        longer stored is skipped)."""
+        wanted = np.sort(np.asarray(ids, dtype=np.int64)).tolist()  # a repeated id: one row
+        for start in range(0, len(wanted), IN_CHUNK):
+            part = wanted[start:start + IN_CHUNK]
+            rows = self._read(stmt.where(docs.c.id.in_(part)).order_by(docs.c.id))
+            if rows:
+                yield rows
+
+    def iter_times(self, batch: int = 2048, after_id: int = 0,
+                   ids: np.ndarray | None = None) -> Iterator[TimeBatch]:
+        """Ids and times of the documents whose id is above `after_id` (or, given `ids`, of
+        those of them still stored), in id order, in batches."""
+        for rows in self._iter((), batch, after_id, ids):
             yield TimeBatch.from_rows(rows)
 
-    def iter_texts(self, batch: int = 2048, after_id: int = 0) -> Iterator[TextBatch]:
+    def iter_texts(self, batch: int = 2048, after_id: int = 0,
+                   ids: np.ndarray | None = None) -> Iterator[TextBatch]:
         """As `iter_times`, with each document's search text."""
-        for rows in self._iter((docs.c.search_text,), batch, after_id):
+        for rows in self._iter((docs.c.search_text,), batch, after_id, ids):
             yield TextBatch.from_rows(rows)
 
-    def iter_vectors(self, batch: int = 2048, after_id: int = 0) -> Iterator[VectorBatch]:
+    def iter_vectors(self, batch: int = 2048, after_id: int = 0,
+                     ids: np.ndarray | None = None) -> Iterator[VectorBatch]:
         """As `iter_times`, with each document's vector."""
-        for rows in self._iter((docs.c.vector,), batch, after_id):
+        for rows in self._iter((docs.c.vector,), batch, after_id, ids):
             yield VectorBatch.from_rows(rows)
 
-    def iter_docs(self, batch: int = 2048, after_id: int = 0) -> Iterator[DocBatch]:
+    def iter_docs(self, batch: int = 2048, after_id: int = 0,
+                  ids: np.ndarray | None = None) -> Iterator[DocBatch]:
         """As `iter_times`, with each document's search text and vector."""
-        for rows in self._iter((docs.c.search_text, docs.c.vector), batch, after_id):
+        for rows in self._iter((docs.c.search_text, docs.c.vector), batch, after_id, ids):
             yield DocBatch.from_rows(rows)
+
+    def ids(self, batch: int = 65_536) -> np.ndarray:
+        """Every stored document's id, ascending, as one array (read in runs of `batch`, no
+        row kept): what an engine compares its own ids with. Unordered in SQL, so SQLite may
+        read a small index rather than every row, and sorted here."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(select(docs.c.id))
+            parts = [np.fromiter(part, dtype=np.int64, count=len(part))
+                     for part in result.scalars().partitions()]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
     # -- records: small JSON values by (collection, key) --------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from index.collection import Batch, Collection
+from index.collection import STORE_CHECK_INTERVAL_S, Batch, Collection
 from index.embed import Embedder
 from index.errors import DocumentRefused
 from index.store import NewDoc
@@ -85,7 +85,8 @@ class Library:
     """
 
     def __init__(self, collection: Collection, embedder: Embedder, chunk_tokens: int,
-                 max_chars: int = 2_000_000, check_interval_s: float = 0.1) -> None:
+                 max_chars: int = 2_000_000,
+                 check_interval_s: float = STORE_CHECK_INTERVAL_S) -> None:
         self.collection = collection
         self.max_chars = max_chars
         self.embedder = embedder
@@ -140,6 +141,9 @@ class Library:
     def record(self, article_id: str) -> ArticleRecord:
         self.refresh()
         record = self._articles.get(article_id)
+        if record is None:  # another process may have written it since the last check (its
+            self.refresh(force=True)  # chunks can be found before this cache's next reload)
+            record = self._articles.get(article_id)
         if record is None:
             raise ArticleNotFound(article_id)
         return record

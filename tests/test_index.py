@@ -405,3 +405,26 @@ def test_time_column_filters_and_replaces() -> None:
     assert times.up_to(45.0).tolist() == [1, 4] and times.ids().tolist() == [1, 2, 4, 5]
     times.add([4], [5.0])
     assert times.up_to(9.0).tolist() == [4] and len(times) == 4
+
+
+def test_ids_a_saved_index_lacks_below_its_highest_are_caught_up_at_start(tmp_path: Path) -> None:
+    """A process saved its indexes over those of another that had written meanwhile (the
+    files held ids 1-18 and 27, the store 1-27): at the next start every id the store holds
+    and a file lacks is added, not only those above the file's highest id."""
+    collection = Collection(tmp_path, "fake", 4)
+    texts = {"a|1": "alpha bridge", "b|1": "beta storm", "c|1": "gamma ferry", "d|1": "delta harbour"}
+    axes = np.eye(4, dtype=np.float32)
+    collection.write(Batch(docs=[NewDoc(key, text, axes[i]) for i, (key, text) in enumerate(texts.items())]))
+    engine = collection.engine
+    engine.vectors.remove(np.asarray([2, 3], dtype=np.int64))  # saved without ids 2 and 3
+    engine.keyword.remove(2)
+    engine.keyword.remove(3)
+    collection.close()
+    reopened = Collection(tmp_path, "fake", 4)
+    assert sorted(reopened.engine.vectors.ids().tolist()) == [1, 2, 3, 4]
+    assert sorted(reopened.engine.keyword.live_ids().tolist()) == [1, 2, 3, 4]
+    for word, key in (("storm", "b|1"), ("ferry", "c|1")):
+        (hit,) = reopened.search(word, None, 5, "bm25")
+        assert reopened.get([hit.id])[hit.id].key == key
+    assert [h.id for h in reopened.search("", axes[2], 1, "dense")] == [3]
+    reopened.close()

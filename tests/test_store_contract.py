@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
 from index.collection import Batch, Collection
-from index.store import NewDoc, Store, insert_docs, put_record
+from index.store import NewDoc, Store, delete_docs, docs, insert_docs, put_record
 from qa.models import Article, Timestamp, Update
 from qa.service import NewsQA
 from qa.settings import Settings
@@ -153,6 +154,24 @@ def test_streams_come_in_id_order_and_in_batches(store_url: str) -> None:
     store.close()
 
 
+def test_documents_are_read_by_id_and_every_id_at_once(store_url: str) -> None:
+    """What an engine catching up with another process's writes reads: the documents it lacks
+    by id (those deleted meanwhile skipped), and the store's ids to compare its own with."""
+    store = Store(store_url)
+    with store.transaction() as conn:
+        ids = insert_docs(conn, [_doc(f"k{i:04d}", f"text {i}", time=float(i)) for i in range(1200)])
+    with store.transaction() as conn:
+        delete_docs(conn, ids[100:200])
+    assert store.ids().tolist() == ids[:100] + ids[200:]
+    wanted = np.asarray([ids[1199], ids[150], ids[3], *ids[600:1100], ids[3]], dtype=np.int64)
+    found = list(store.iter_docs(ids=wanted))
+    assert np.concatenate([b.ids for b in found]).tolist() == [ids[3], *ids[600:1100], ids[1199]]
+    assert found[0].texts[0] == "text 3" and found[0].times[0] == 3.0
+    np.testing.assert_array_equal(found[-1].vectors[-1], _doc("k1199", "").vector)
+    assert list(store.iter_times(ids=np.asarray([ids[150]]))) == []
+    store.close()
+
+
 def test_a_second_store_on_the_same_database_sees_each_write(store_url: str) -> None:
     """Two processes on one database (two API replicas): the generation tells the second that
     the first wrote, so it knows its caches are stale."""
@@ -164,6 +183,33 @@ def test_a_second_store_on_the_same_database_sees_each_write(store_url: str) -> 
     assert reader.list_records("articles") == [("a1", {"title": "One"})]
     writer.close()
     reader.close()
+
+
+def test_a_smaller_id_committed_later_reaches_another_services_search(postgres_url: str,
+                                                                      tmp_path: Path) -> None:
+    """On PostgreSQL two writers draw ids at once and may commit them in another order: a
+    service holding its own FAISS + BM25 still finds the document whose id was drawn first
+    and committed last, though a deletion in between left the count as it was."""
+    server = Collection(tmp_path / "server", "fake", 4, database_url=postgres_url,
+                        check_interval_s=0)
+    server.write(Batch(docs=[_doc("a|1", "alpha harbour"), _doc("b|1", "beta harbour")]))
+    other = Collection(tmp_path / "other", "fake", 4, database_url=postgres_url)
+    slow_store = Store(postgres_url)
+    slow = slow_store.transaction()
+    conn = slow.__enter__()  # a writer that draws its id now and commits last (before it
+    # counts the document's terms, which would make the next writer wait for it)
+    late = conn.execute(insert(docs).returning(docs.c.id), [_doc("late|1", "gamma crane").to_row()]
+                        ).scalar_one()
+    (ferry,) = other.write(Batch(docs=[_doc("c|1", "delta ferry")])).added_ids
+    assert late < ferry
+    assert [h.id for h in server.search("ferry", None, 5, "bm25")] == [ferry]
+    other.write(Batch(remove_prefixes=["a|"]))
+    slow.__exit__(None, None, None)
+    assert [h.id for h in server.search("crane", None, 5, "bm25")] == [late]
+    assert server.search("alpha", None, 5, "bm25") == []
+    assert server.ids() == server.store.ids().tolist()
+    for opened in (server, other, slow_store):
+        opened.close()
 
 
 def _article(body: str, updates: tuple[Update, ...] = ()) -> Article:
@@ -196,8 +242,9 @@ def test_the_service_ingests_and_answers_the_same_on_either_engine(tmp_path: Pat
 
 def test_a_replica_sees_articles_and_figures_another_one_ingested(tmp_path: Path,
                                                                   store_url: str) -> None:
-    """Two services on one database (two API replicas): what one ingests, the other lists and
-    finds among its figures at once, though it had cached the articles before."""
+    """Two services on one database (two API replicas): what one ingests, the other lists,
+    finds among its figures and answers from at once, though it had cached the articles and
+    held its own search engine (FAISS + BM25 in its data directory) before."""
     from datetime import UTC, datetime
 
     from index.embed import HashingEmbedder
@@ -210,7 +257,11 @@ def test_a_replica_sees_articles_and_figures_another_one_ingested(tmp_path: Path
     assert second.library.article_ids() == []
     first.ingest(_article("The council approved a budget of $4.2 million for the library."))
     second.library.refresh(force=True)  # what the next request does at most 0.1 s later
+    second.collection.refresh(force=True)  # and the next search
     assert second.library.article_ids() == ["city-budget"]
+    answer = second.ask("What budget did the council approve for the library?").answer
+    assert answer.citations and "$4.2 million" in answer.citations[0].quote
+    assert second.health().chunks == first.health().chunks > 0
     assert second.library.article("city-budget").body.startswith("The council approved")
     found = second.figures("$4.2 million")
     assert [a.figure.article_id for a in found.appearances] == ["city-budget"]

@@ -225,3 +225,49 @@ def test_a_write_the_engine_failed_is_searchable_by_the_next_call(
     assert ranked(collection, articles, "crane", "bm25") == ["art5"]
     assert collection.ids() == sorted(articles)
     assert collection.write(batch).added_ids == []  # written once, whatever the engine did
+
+
+def test_what_another_process_writes_the_next_search_finds(open_collection: OpenCollection) -> None:
+    """`newsqa ingest` and `newsqa delete` on the data directory (and store) of a running
+    server: the server's next search finds the new document and no longer the deleted one,
+    and it counts what the store holds."""
+    server = open_collection(check_interval_s=0)  # the store is asked before every search
+    articles = corpus(server)
+    other = open_collection()  # the second process
+    (crane,) = other.write(Batch(docs=[NewDoc("art5|body|h1|0", "Harbour crane collapse",
+                                              unit(0, 0, 1, 1), time=400.0)])).added_ids
+    articles[crane] = "art5"
+    other.write(Batch(remove_prefixes=["art4|"]))
+    assert ranked(server, articles, "crane", "bm25") == ["art5"]
+    assert ranked(server, articles, "", "dense", vector=unit(0, 0, 1, 1), k=1) == ["art5"]
+    assert ranked(server, articles, "ferry timetable", "bm25") == []
+    assert len(server) == 4 == server.store.count()
+    assert server.ids() == sorted(i for i, a in articles.items() if a != "art4")
+    # the server's own next write after the other's: both are searchable
+    server.write(Batch(docs=[NewDoc("art6|body|h1|0", "Tram depot fire", unit(0, 0, 0, 1))]))
+    (tram,) = server.store.ids_with_key_prefix("art6|")
+    articles[tram] = "art6"
+    other.write(Batch(docs=[NewDoc("art7|body|h1|0", "Tram depot reopens", unit(0, 1, 0, 1))]))
+    (reopens,) = server.store.ids_with_key_prefix("art7|")
+    articles[reopens] = "art7"
+    assert sorted(ranked(server, articles, "tram depot", "bm25")) == ["art6", "art7"]
+
+
+def test_a_server_writing_right_after_another_process_misses_none_of_its_changes(
+        open_collection: OpenCollection) -> None:
+    """The reviewer's run: another process deletes one article and adds another (the count
+    stays the same), then the server commits its own write, with a larger id, before it has
+    looked: both of the other's changes still reach the server's searches."""
+    server = open_collection(check_interval_s=3600)  # no look before the write
+    articles = corpus(server)
+    other = open_collection()
+    other.write(Batch(remove_prefixes=["art2|"]))
+    (ferry,) = other.write(Batch(docs=[NewDoc("art8|body|h1|0", "Ferry fares frozen",
+                                              unit(0, 1, 0, 0))])).added_ids
+    articles[ferry] = "art8"
+    (fire,) = server.write(Batch(docs=[NewDoc("art9|body|h1|0", "Bridge fire", unit(0, 0, 1, 0))])).added_ids
+    articles[fire] = "art9"
+    assert fire > ferry
+    assert ranked(server, articles, "fares", "bm25") == ["art8"]
+    assert ranked(server, articles, "toll", "bm25") == []  # only art2 said toll
+    assert sorted(server.ids()) == sorted(server.store.ids().tolist())
