@@ -15,6 +15,8 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from index.text import analyze
 from qa.abstention import (
@@ -27,6 +29,7 @@ from qa.abstention import (
 )
 from qa.answer_kind import expected_kind, holds_kind
 from qa.models import Answer, Citation, LastAnswer, Passage
+from qa.ranking import newest_first
 from qa.sentence_rank import (
     DEFAULT_SENTENCE_MODEL,
     SENTENCE_FEATURES,
@@ -91,6 +94,7 @@ class _Candidate:
 
 TermWeights = dict[str, float]
 _KIND = SENTENCE_FEATURES.index("kind")
+_PHRASE = SENTENCE_FEATURES.index("phrase")
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,22 @@ def _candidates(question: str, weights: TermWeights, passages: list[Passage],
             out.append(_Candidate(passage, rank, start, end, terms[i], overlap, score, signals))
     # a sentence that holds none of the question's terms never leads one that holds some
     return sorted(out, key=lambda c: (c.overlap <= 0, -c.score, c.rank, c.start))
+
+
+def _moment(cand: _Candidate) -> datetime | None:
+    stamp = cand.passage.chunk.timestamp
+    return stamp.moment if stamp is not None else None
+
+
+def _as_relevant(best: _Candidate, margin: float, cand: _Candidate) -> bool:
+    """Whether `cand` answers as `best` does: a sentence of the same story holding as much of
+    the question, in the same phrases, and the kind of thing asked for if `best` does; only
+    its passage's retrieval (rank, cosine) and its neighbours may make it score lower."""
+    return (cand.passage.chunk.article_id == best.passage.chunk.article_id
+            and math.isclose(cand.overlap, best.overlap)
+            and cand.signals[_PHRASE] == best.signals[_PHRASE]
+            and cand.signals[_KIND] == best.signals[_KIND]
+            and cand.score >= best.score - margin)
 
 
 def _odds(score: float) -> float:
@@ -272,13 +292,15 @@ def by_meaning(question: str, candidates: list[_Candidate], closeness: Closeness
 def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], float],
                    settings: AnswerSettings | None = None, n_docs: int = 0,
                    follow_up: FollowUp | None = None, windowed: bool = False,
-                   closeness: Closeness | None = None) -> Answer:
+                   closeness: Closeness | None = None, newest: bool = False) -> Answer:
     """An extractive, cited answer to `question` from `passages` (best first), or an abstention.
 
     `idf` weighs the question's terms; `n_docs` (the number of indexed passages) sets the
     weight of a term that no passage holds; `follow_up` is what a follow-up leans on;
     `windowed`: the question's own words bound the evidence by a time; `closeness` chooses a
-    follow-up's sentence when none holds a word of it (`by_meaning`)."""
+    follow-up's sentence when none holds a word of it (`by_meaning`); `newest`: the question
+    asks how things stand now ("the latest crest"), so of the sentences of the best one's story
+    that hold the question as it does, the newest leads (`_as_relevant`)."""
     settings = settings or AnswerSettings()
     follow_up = follow_up or FollowUp()
     weights = question_weights(question, idf, n_docs)
@@ -287,6 +309,9 @@ def compose_answer(question: str, passages: list[Passage], idf: Callable[[str], 
     judged_by = (question_weights(f"{question} {follow_up.searched}", idf, n_docs)
                  if follow_up.searched else weights)
     evidence = evidence_of(candidates, top, judged_by, weights if follow_up.searched else None)
+    if newest and candidates:  # how much the evidence answers is judged as before
+        candidates = newest_first(candidates, _moment, partial(_as_relevant, candidates[0],
+                                                                settings.keep_margin))
     if (follow_up.whole and closeness is not None and candidates
             and candidates[0].overlap <= 0):  # whether to answer is judged as before
         candidates = by_meaning(question, candidates, closeness)

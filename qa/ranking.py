@@ -4,14 +4,22 @@ A question is asked at a moment (`as_of`, or now). A passage's fused score is mu
 `1 + weight * 0.5 ** (age_days / half_life_days)`, so text published just before the moment
 gains up to `weight` and text a few half-lives old gains almost nothing. Passages with no known
 time get no boost.
+
+A half-life of days cannot order updates published minutes apart. For a question about how things
+stand now ("the latest crest", "as of 11:30 AM"), `newest_first` lets the newest of the answer's
+equally relevant sentences lead; no other ordering changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from qa.models import Passage
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,3 +45,15 @@ def rerank_by_recency(passages: list[Passage], moment: datetime,
         p.chunk.timestamp.moment if p.chunk.timestamp else None, moment, settings))
         for p in passages]
     return sorted(rescored, key=lambda p: -p.score)
+
+
+def newest_first(items: Sequence[T], moment: Callable[[T], datetime | None],
+                 as_relevant: Callable[[T], bool]) -> list[T]:
+    """`items` (best first) with the newest of those `as_relevant` as the best moved to the
+    front, the rest in their order; unchanged when none of them has a known time."""
+    known = [(m, -i) for i, item in enumerate(items)
+             if as_relevant(item) and (m := moment(item)) is not None]
+    if not known:
+        return list(items)
+    lead = -max(known)[1]
+    return [items[lead], *items[:lead], *items[lead + 1:]]

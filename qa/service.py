@@ -23,6 +23,7 @@ from qa.errors import ArticleParseError, InvalidQuestion, NewsqaError
 from qa.figures.changes import ArticleChanges
 from qa.figures.desk import FigureDesk
 from qa.figures.extract import DEFAULT_REL_TOLERANCE
+from qa.figures.latest import asks_latest
 from qa.figures.timeline import FigureTimeline
 from qa.library import DeleteResult, IngestResult, Library
 from qa.limits import MAX_TOP_K, checked_text
@@ -353,9 +354,11 @@ class NewsQA:
                 return digest
             if not mentions_topic(text, passages, idf):  # "the storm since noon": only the bridge's updates
                 return Answer(off_topic_window_text(window), abstained=True)
-        return compose_answer(text, passages, idf, self.answer_settings,
-                              len(self.collection), follow_up, window.phrase is not None,
-                              self._closeness if follow_up is not None else None)
+        answer = compose_answer(text, passages, idf, self.answer_settings,
+                                len(self.collection), follow_up, window.phrase is not None,
+                                self._closeness if follow_up is not None else None,
+                                newest=asks_latest(text, window))
+        return self.desk.newest(answer, text, window)
 
     def _closeness(self, question: str, texts: list[str]) -> list[float]:
         """The cosine of each of `texts` to `question` (embedded as questions are)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from api.cli import app as cli
 from index.embed import HashingEmbedder
 from qa.errors import ArticleNotFound, InvalidQuestion
 from qa.figures.answers import first_appearance_topic
-from qa.figures.index import figure_record
+from qa.figures.extract import Figure, extract_figures
+from qa.figures.index import FigureAt, figure_record
 from qa.figures.timeline import Appearance, FigureTimeline
+from qa.figures.topics import restates
 from qa.models import Article, Timestamp, Update
 from qa.service import NewsQA
 from tests.conftest import DEMO, SAMPLE_ID, local_client, require_sample
@@ -171,6 +174,87 @@ def test_revisions_on_small_articles(service: NewsQA) -> None:
     assert [(r.old.stated, r.new.stated) for r in quake.revisions] == [("12 people", "19")]
     assert quake.groups[0].label == "people"
     assert all(a.figure.article_id == "quake" for a in quake.appearances)
+
+
+def stated(text: str) -> FigureAt:
+    """The only figure of `text`, as if stored for the body of an article."""
+    (f,) = extract_figures(text)
+    return FigureAt(*(getattr(f, field.name) for field in fields(Figure)), article_id="a",
+                    sid="body", quote_start=0, quote_end=len(text), heading=None, timestamp=None)
+
+
+@pytest.mark.parametrize(("old", "new", "same"), [
+    ("$28.7 billion", "$28.7 billion", True),
+    ("$28.7 billion", "nearly $29 billion", True),       # hedged so as to hold it
+    ("$28.7 billion", "$29 billion", True),              # rounded to fewer decimals
+    ("1,204,000 people", "1.2 million people", True),
+    ("1,040 buildings", "about 1,000 buildings", True),
+    ("1,040 buildings", "more than 1,000 buildings", True),
+    ("20 people", "21 people", False),                   # a later, more precise value
+    ("1,000 buildings", "1,040 buildings", False),
+    ("about 1,000 buildings", "1,040 buildings", False),
+    ("nearly $29 billion", "$28.7 billion", False),
+    ("80%", "76%", False),                               # the old value's roundness decides nothing
+    ("1,040 buildings", "1,000 buildings", False),       # a whole number's zeros may be exact
+    ("20 people", "more than 21 people", False),         # the hedge puts it above the old value
+    ("5.8 metres", "5.9 metres", False),
+    ("$640 million", "$655 million", False),
+])
+def test_only_the_new_values_wording_makes_it_a_restatement(old: str, new: str,
+                                                             same: bool) -> None:
+    assert restates(stated(old), stated(new)) is same
+
+
+@pytest.fixture
+def precise(service: NewsQA) -> NewsQA:
+    service.ingest(article(
+        "veltra", "A landslide buried part of the hill town of Veltra. Rescue teams said 20 people "
+        "were killed.",
+        (at(9, 0), "The death toll rose: officials said 21 people were killed in Veltra.")))
+    service.ingest(article(
+        "orlin", "An earthquake shook Orlin overnight. Engineers said 1,000 buildings were damaged.",
+        (at(10, 0), "Inspectors now say 1,040 buildings were damaged in Orlin.")))
+    service.ingest(article(
+        "carrow", "The Carrow reservoir level stood at 88% last month.",
+        (at(9, 0), "The Carrow reservoir level fell to 80%, the water board said."),
+        (at(12, 0), "The Carrow reservoir level fell again to 76%, the water board said.")))
+    return service
+
+
+@pytest.mark.parametrize(("question", "steps"), [
+    ("Was the number of people killed in Veltra revised?", [("20 people", "21 people")]),
+    ("How did the number of damaged buildings in Orlin change?",
+     [("1,000 buildings", "1,040 buildings")]),
+    ("How did the Carrow reservoir level change?", [("88%", "80%"), ("80%", "76%")]),
+])
+def test_a_later_more_precise_value_is_a_revision(precise: NewsQA, question: str,
+                                                  steps: list[tuple[str, str]]) -> None:
+    answer = precise.ask(question).answer
+    assert not answer.abstained and "throughout" not in answer.text
+    for old, new in steps:
+        assert f"revised from {old} [" in answer.text and f"to {new} at" in answer.text
+    assert all(precise.quote_is_verbatim(c) for c in answer.citations)
+
+
+def test_changes_the_change_answer_and_the_timeline_agree(precise: NewsQA) -> None:
+    timeline = precise.figures("people killed in Veltra")
+    assert [(r.old.stated, r.new.stated) for r in timeline.revisions] == [("20 people",
+                                                                          "21 people")]
+    (update,) = precise.changes("veltra", DAY).updates
+    assert [a.stated for a in update.new_figures] == ["21 people"]
+    assert "revised from 20 people [1] to 21 people" in precise.ask(
+        "Was the number of people killed in Veltra revised?").answer.text
+
+
+def test_a_hedged_restatement_is_neither_a_revision_nor_a_new_figure(service: NewsQA) -> None:
+    service.ingest(article(
+        "orlin", "Engineers said 1,040 buildings were damaged in Orlin.",
+        (at(10, 0), "About 1,000 buildings were damaged in Orlin, the mayor said."),
+        (at(11, 0), "Inspectors said 1,040 buildings were damaged in Orlin.")))
+    assert service.figures("damaged buildings in Orlin").revisions == ()
+    assert [u.new_figures for u in service.changes("orlin", DAY).updates] == [(), ()]
+    answer = service.ask("Was the number of damaged buildings in Orlin revised?").answer
+    assert "1,040 buildings throughout" in answer.text
 
 
 def test_two_values_in_one_sentence_are_two_things(service: NewsQA) -> None:

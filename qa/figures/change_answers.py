@@ -42,16 +42,17 @@ NOT_SUBJECT = frozenset(analyze(
     "what whats what's changed change changes new is has been any anything latest recent updates "
     "update updated in on the story coverage article news report reports reported about so far "
     "across over throughout time say said tell told coverage"))
-# Words that make "how did X change" ask about a figure rather than, say, a policy.
-_FIGURE_WORDS = MONEY_TERMS | PERCENT_TERMS | FILLER_TERMS | frozenset(analyze(
-    "reading estimate forecast toll price cuts count"))
+# Words that say X in "how did X change" is a figure of some kind ("contract", "share",
+# "number"); any other X is one when the figures about it are its own (FigureDesk.answer).
+_FIGURE_WORDS = MONEY_TERMS | PERCENT_TERMS | FILLER_TERMS
 
 
 @dataclass(frozen=True)
 class ChangeQuestion:
-    """A change question. `kind` "figure": it asks how the figure `topic` changed; "maybe": it
-    does if `topic` names something the figures count ("job cuts"), else it is about a policy or
-    a plan and not a figure; "timeline": what changed in the story `subject` names."""
+    """A change question. `kind` "figure": it asks how the figure `topic` changed ("the bridge
+    contract", "the number of homes"); "maybe": it does if the figure index holds figures of
+    what `topic` names ("the Marrow river crest", "job cuts"), else it is about a policy or a
+    plan and not a figure; "timeline": what changed in the story `subject` names."""
 
     kind: str
     topic: str

@@ -1,5 +1,8 @@
 """What changed in an article since a given time: its later updates, and the figures that first
-appear in them (stated nowhere earlier in the article, not even in the same words)."""
+appear in them: stated nowhere earlier in the article, neither in the same words nor in words
+that restate an earlier value (qa/figures/topics.py `restates`: "nearly $29 billion" after $28.7
+billion is not new, "21 people" after "20 people" is), so a figure new here is one the topic
+timeline counts as a revision or a first statement."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime
 from qa.figures.extract import EXACT_REL_TOLERANCE, figure_matches
 from qa.figures.index import FigureAt, FigureIndex
 from qa.figures.timeline import Appearance, Articles, SectionTexts, appearances
+from qa.figures.topics import restates
 from qa.models import Timestamp
 
 
@@ -31,7 +35,7 @@ class ArticleChanges:
 
 def _is_new(f: FigureAt, earlier: list[FigureAt]) -> bool:
     return not any(figure_matches(f, g, EXACT_REL_TOLERANCE) == "exact"
-                   for g in earlier)
+                   or figure_matches(f, g) is not None and restates(g, f) for g in earlier)
 
 
 def _published_before(f: FigureAt, stamp: Timestamp) -> bool:

@@ -20,9 +20,22 @@ from qa.figures.change_answers import (
 from qa.figures.changes import ArticleChanges, article_changes
 from qa.figures.extract import DEFAULT_REL_TOLERANCE, Figure, extract_figures, parse_figure_query
 from qa.figures.index import published_by
-from qa.figures.subject import topic_of
+from qa.figures.latest import (
+    asks_latest,
+    asks_newest,
+    latest_answer,
+    newest_answer,
+    question_topic,
+)
+from qa.figures.subject import head_term, topic_of
 from qa.figures.timeline import Appearance, FigureTimeline, SectionTexts, figure_timeline
-from qa.figures.topics import TOPIC_PASSAGES, article_terms, same_thing_timeline, topic_timeline
+from qa.figures.topics import (
+    TOPIC_PASSAGES,
+    article_terms,
+    same_thing_timeline,
+    topic_timeline,
+    tracks,
+)
 from qa.library import Library
 from qa.limits import checked_text
 from qa.models import Answer, LastAnswer, Passage
@@ -65,7 +78,12 @@ class FigureDesk:
                last: LastAnswer | None = None) -> Answer | None:
         """The answer to a "when did X first appear?" or a change question ("what changed since
         …", "how did X change", "was X revised"), or None for other questions (and for a topic
-        named in the coverage but with no figure), which the ordinary answer path takes.
+        named in the coverage but with no figure), which the ordinary answer path takes. "How
+        did X change" asks about a figure when X says so ("contract", "number of homes") or
+        when the coverage tracks X's own figure (`tracks`: "the Marrow river crest reached 5.1
+        metres", stated more than once); otherwise it asks what changed in the story. A latest
+        question ("What is the latest Marrow river crest?", "... as of 11:30 AM?") naming a
+        figure the coverage revised is answered with its newest value (qa/figures/latest.py).
 
         `last` is the turn a conversation's question leans on: a figure it calls "it", "that
         figure" or "the cost" is the one that turn's answer stated, and a change question that
@@ -75,7 +93,9 @@ class FigureDesk:
         if topic is not None:
             return self._first_answer(question, topic, window.as_of, last)
         change = change_question(question)
-        return None if change is None else self._change_answer(change, window, last)
+        if change is None:
+            return self._latest(question, window) if asks_latest(question, window) else None
+        return self._change_answer(change, window, last)
 
     def _first_answer(self, question: str, topic: str, as_of: datetime | None,
                       last: LastAnswer | None) -> Answer | None:
@@ -101,10 +121,12 @@ class FigureDesk:
             if change.kind == "figure" and _names_nothing(change.topic):
                 return unresolved(change.topic, last)
         named = bool(change.topic) and not _names_nothing(change.topic)  # not "How did it change?"
-        if named and (change.kind == "figure" or self._counts(change.topic, as_of)):
+        if named and topic_of(change.topic).terms:
             passages = self.search(change.topic, TOPIC_PASSAGES, as_of)
-            return revision_answer(topic_timeline(self.library.figures, self.library,
-                                                  change.topic, passages, as_of))
+            timeline = topic_timeline(self.library.figures, self.library, change.topic,
+                                      passages, as_of)
+            if change.kind == "figure" or tracks(timeline, head_term(change.topic)):
+                return revision_answer(timeline)
         if not change.timeline:
             return None
         article_id = self.story_of(change.subject, as_of, last.story if last else None)
@@ -167,13 +189,27 @@ class FigureDesk:
                                               a.figure.article_id != story))
         return ranked[0] if ranked else None
 
-    def _counts(self, topic: str, as_of: datetime | None) -> bool:
-        """Whether `topic` names a noun that the figures of its best article count ("job cuts")."""
-        article_id = self.story_of(topic, as_of)
-        if article_id is None:
-            return False
-        nouns = {f.noun for f in self.library.figures.article(article_id) if f.noun}
-        return bool(set(analyze(topic)) & set(analyze(" ".join(nouns))))
+    def _latest(self, question: str, window: Window) -> Answer | None:
+        """The newest value of the revised figure a latest question names, or None; from the
+        story whose clock a time in the question was read on, when it was."""
+        topic = question_topic(question)
+        if not topic_of(topic).terms:
+            return None
+        passages = [p for p in self.search(topic, TOPIC_PASSAGES, window.as_of)
+                    if window.story is None or p.chunk.article_id == window.story]
+        timeline = topic_timeline(self.library.figures, self.library, topic, passages,
+                                  window.as_of)
+        if not tracks(timeline, head_term(topic)):
+            return None
+        return latest_answer(timeline, self.library.figures, self.library)
+
+    def newest(self, answer: Answer, question: str, window: Window) -> Answer:
+        """`answer` led by the newest value of the figure it leads with, when the coverage
+        revised that figure by the window's end (qa/figures/latest.py); else `answer`."""
+        if not asks_newest(question, window):
+            return answer
+        return newest_answer(answer, question, self.library.figures, self.library,
+                             window.as_of) or answer
 
     def story_of(self, subject: str, as_of: datetime | None,
                  conversation: str | None = None) -> str | None:

@@ -135,6 +135,10 @@ _QUALIFIER = re.compile(
     r"|around|approximately|roughly|over|under)\s+$",
     re.IGNORECASE,
 )
+# The qualifiers that put the value on one side of the number: "more than 3,000" is at least
+# 3,000, "nearly $29 billion" at most $29 billion; the others ("about") leave either side.
+AT_LEAST_QUALIFIERS = frozenset({"more than", "at least", "over"})
+AT_MOST_QUALIFIERS = frozenset({"less than", "fewer than", "up to", "nearly", "almost", "under"})
 _CITATION_OR_ISO_DATE = re.compile(
     r"\[[0-9]+(?:\s*[,–-]\s*[0-9]+)*\]"  # [5], [1][3], [12, 14]
     r"|\b(?:19|20)[0-9]{2}[-–/][0-9]{2}(?:[-–/][0-9]{2})?\b"  # 2025-10-08, 2024-25

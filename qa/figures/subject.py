@@ -81,6 +81,22 @@ def named_words(text: str) -> str:
     return " ".join(m.group() for m in found)
 
 
+# Words that end a topic's noun phrase: what follows says where, of whom or when.
+_PHRASE_END = re.compile(
+    r"\b(?:of|in|at|on|for|from|with|without|to|by|over|during|across|after|before|since|near"
+    r"|between|among|under|into|about|per|that|which|who|when|where|as|throughout)\b",
+    re.IGNORECASE)
+
+
+def head_term(text: str) -> str | None:
+    """The term a topic's first noun phrase ends on, the thing it asks a figure of: "crest" of
+    "Marrow river crest", "toll" of "death toll in Veltra", "policy" of "ICE's deportation
+    policy" (stemmed, as `analyze` gives it); None when it has no word."""
+    m = _PHRASE_END.search(text)
+    terms = analyze(text[:m.start()] if m else text) or analyze(text)
+    return terms[-1] if terms else None
+
+
 def topic_of(text: str) -> Topic:
     terms = frozenset(analyze(text))
     named = frozenset(analyze(named_words(text)))

@@ -14,10 +14,13 @@ Choices, so a reader need not reverse-engineer them:
   figure of its sentence counts for the topic. A count that names nothing ("voted 7-2") is left
   out: it has no group.
 - A revision is a new value in a group, stated in a later section than an earlier value of the
-  group that it differs from by more than the match tolerance (5%) but by at most a factor of
-  2 (a bigger change is taken as a different thing). Two values stated in one sentence are
-  different things ("$28.7 billion ... with $45 billion over four years"), unless the sentence
-  says one replaced the other ("up from", "revised", "rose from").
+  group, at most a factor of 2 from it (a bigger change is taken as a different thing), that
+  does not restate it (`restates`). Only the new value's own wording makes it a restatement of
+  a value within the match tolerance (5%): hedged ("nearly $29 billion") or rounded ("$29
+  billion" after $28.7 billion). "21 people" after "20 people" and "1,040 buildings" after
+  "about 1,000" are revisions. Two values stated in one sentence are different things ("$28.7
+  billion ... with $45 billion over four years"), unless the sentence says one replaced the
+  other ("up from", "revised", "rose from").
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ from datetime import datetime
 
 from index.text import analyze
 from qa.errors import InvalidQuestion
-from qa.figures.extract import DEFAULT_REL_TOLERANCE, lemma
+from qa.figures.extract import (
+    AT_LEAST_QUALIFIERS,
+    AT_MOST_QUALIFIERS,
+    DEFAULT_REL_TOLERANCE,
+    lemma,
+)
 from qa.figures.index import FigureAt, FigureIndex, published_by
 from qa.figures.subject import MONEY_TERMS, PERCENT_TERMS, Topic, figure_is_about, topic_of
 from qa.figures.timeline import (
@@ -257,32 +265,38 @@ _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def _unit(f: FigureAt) -> float:
-    """The place of the last significant digit as written, in the figure's value: 1e8 for
-    "$28.7 billion", 1e9 for "$29 billion", 10 for "3,400"."""
+    """The place of the last digit as written, in the figure's value: 1e8 for "$28.7 billion",
+    1e9 for "$29 billion", 1 for "3,400" and for "3,000" (a whole number's zeros may be exact,
+    so they are never read as rounding: "1,000 buildings" after "1,040" is a new value)."""
     m = _NUMBER.search(f.surface)
     if m is None:
         return 0.0
     digits = m[0].replace(",", "")
     number = float(digits)
-    if "." in digits:
-        place = 10.0 ** -len(digits.split(".")[1])
-    else:
-        place = 10.0 ** (len(digits) - len(digits.rstrip("0")) if digits.rstrip("0") else 0)
+    place = 10.0 ** -len(digits.split(".")[1]) if "." in digits else 1.0
     return place * (f.value / number) if number else 0.0
 
 
 def restates(old: FigureAt, new: FigureAt) -> bool:
-    """Whether `new` states `old`'s value again: the same value, or one within the tolerance that
-    is hedged ("nearly $29 billion") or rounded ("$29 billion" for $28.7 billion). "5.9 metres"
-    after "5.8 metres", or "$655 million" after "$640 million", is a new value."""
+    """Whether `new` states `old`'s value again: the same value, or one within the tolerance
+    that is hedged so as to hold it ("nearly $29 billion" after $28.7 billion, but not "more
+    than 21 people" after 20) or visibly rounded, to fewer decimals than `old` gave ("$29
+    billion" for $28.7 billion, "1.2 million" for 1,204,000). Only the new value's wording
+    makes it a restatement: a later value as precise as the earlier one or more ("21 people"
+    after "20 people", "1,040" after "about 1,000", "5.9 metres" after "5.8 metres") is new."""
     if math.isclose(old.value, new.value, rel_tol=1e-9):
         return True
     if not _same_value(old.value, new.value):
         return False
-    if old.qualifier or new.qualifier:
+    if new.qualifier:
+        if new.qualifier in AT_LEAST_QUALIFIERS:
+            return old.value >= new.value
+        if new.qualifier in AT_MOST_QUALIFIERS:
+            return old.value <= new.value
         return True
-    coarse = max(_unit(old), _unit(new))
-    return coarse > 0 and math.floor(old.value / coarse + 0.5) == math.floor(new.value / coarse + 0.5)
+    coarse = _unit(new)
+    return coarse > _unit(old) and math.floor(old.value / coarse + 0.5) == math.floor(
+        new.value / coarse + 0.5)
 
 
 def _plausible(old: float, new: float) -> bool:
@@ -307,9 +321,17 @@ def find_revisions(items: Sequence[_Item]) -> list[tuple[int, int]]:
             if old:
                 revisions.append((max(old, key=lambda e: items[e].figure.order_key()), i))
         for i in positions:
-            established = [e for e in established if not restates(items[e].figure, items[i].figure)]
+            new_figure = items[i].figure
+            restated = [e for e in established if restates(items[e].figure, new_figure)]
+            if restated and not any(_equal(items[e].figure, new_figure) for e in restated):
+                continue  # a hedged or rounded form: later values are held to the value it restates
+            established = [e for e in established if e not in restated]
             established.append(i)
     return revisions
+
+
+def _equal(a: FigureAt, b: FigureAt) -> bool:
+    return math.isclose(a.value, b.value, rel_tol=1e-9)
 
 
 def _stated_apart(items: Sequence[_Item], section: list[int], i: int, old_value: float) -> bool:
@@ -322,3 +344,75 @@ def _stated_apart(items: Sequence[_Item], section: list[int], i: int, old_value:
     return _REVISION_CUE.search(new.quote) is None
 
 
+
+
+# -- what a topic's figures are of, and one figure's history ---------------------------------
+
+NEAR_TERMS = 2  # how many words from a figure its thing may stand ("crest reached 5.1 metres")
+
+
+def is_figure_of(a: Appearance, head: str | None) -> bool:
+    """Whether the figure of `a` is one of `head` (qa/figures/subject.py `head_term`): the word
+    is the noun it counts or stands within two words of it in its sentence, stop words aside
+    ("The Marrow river crest reached 5.1 metres", "20 people were killed"); the storm of "the
+    storm's sustained winds to 70 miles per hour" is the winds' owner, not what they measure."""
+    if head is None:
+        return False
+    at = a.figure.start - a.figure.quote_start
+    end = at + len(a.figure.surface)
+    near = (analyze(a.quote[:at])[-NEAR_TERMS:] + analyze(a.figure.surface)
+            + analyze(a.quote[end:])[:NEAR_TERMS])
+    return head in near
+
+
+def tracks(timeline: FigureTimeline, head: str | None) -> bool:
+    """Whether the timeline's first group is a figure of `head` that the coverage states more
+    than once, so its history answers "how did it change": "How did the Marrow river crest
+    change?" (5.1, 5.5, 5.9 metres). "How did ICE's policy change?" names no figure, however many
+    ICE figures there are; a thing whose figure is stated once ("outages rose to 185,000
+    customers", the earlier count not naming outages) is left to the passages, since "185,000
+    throughout" would claim more than the coverage says."""
+    if not timeline.groups:
+        return False
+    group = timeline.groups[0]
+    shown = [a for a in timeline.appearances
+             if a.group == group.label and a.figure.article_id == group.article_id]
+    return len(shown) > 1 and any(is_figure_of(a, head) for a in shown)
+
+
+def figure_history(index: FigureIndex, articles: Articles, figure: FigureAt, topic: str,
+                   as_of: datetime | None = None) -> tuple[Appearance, ...]:
+    """The values the thing `figure` counts took by `as_of`, oldest first, following its
+    group's revisions back and forward from `figure`'s value: ("about 120,000 customers",
+    "185,000 customers"). Just `figure` when it was never revised; empty when it does not count
+    for `topic` (the question it answers), so its group says nothing about what was asked. When
+    `topic` has kind words ("budget"), every value's sentence must hold one."""
+    about = topic_of(topic)
+    if not about.terms:
+        return ()
+    texts = SectionTexts(articles)
+    items = sorted(_article_items(index, articles, texts, figure.article_id, about, as_of),
+                   key=lambda item: item.figure.order_key())
+    own = next((i for i, item in enumerate(items) if item.figure == figure), None)
+    if own is None or not _names_kind(items[own], about):
+        return ()
+    group = [item for item in items if item.key == items[own].key and _names_kind(item, about)]
+    at = group.index(items[own])
+    revisions = sorted(find_revisions(group), key=lambda r: group[r[1]].figure.order_key())
+    chain = [at]
+    for old, new in reversed(revisions):  # back to the first value
+        if new <= chain[0] and _equal(group[new].figure, group[chain[0]].figure):
+            chain.insert(0, old)
+    for old, new in revisions:  # on to the newest
+        if new > chain[-1] and _equal(group[old].figure, group[chain[-1]].figure):
+            chain.append(new)
+    return appearances([group[i].figure for i in chain], texts,
+                       groups=[_label(group[i].key) for i in chain])
+
+
+def _names_kind(item: _Item, topic: Topic) -> bool:
+    """Whether the figure's sentence or heading holds one of the topic's kind words, if it has
+    any: an amount "budgeted" and one a contract "is worth" are two things to a question about
+    the budget, though one currency groups them."""
+    return not topic.kind_words or bool(topic.kind_words & set(analyze(
+        f"{item.quote}\n{item.figure.heading or ''}")))
