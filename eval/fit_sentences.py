@@ -7,6 +7,10 @@ holds a gold answer". Questions are cross-validated in folds of whole weeks (the
 asked in): each fold's first sentences are chosen by a model fitted on the other weeks, and the
 printed held-out first-sentence accuracy is theirs. The L2 penalty is the one of `--l2` that
 does best held out. The printed model is what qa/sentence_rank.py holds.
+
+`--sentence-cosine` tries one more signal the answer does not use: each sentence's own cosine to
+the question (the sentence embedded alone, as questions are), appended after the others, to
+measure whether it would choose better first sentences (docs/benchmark.md: it did not).
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ class Question:
     group: str = ""      # the week it was asked in: folds never split one
 
 
-def gather(dataset: Path, index: Path, cache_dir: Path) -> list[Question]:
-    """Ask each answerable question and collect its candidate sentences (heavy: loads the index)."""
+def gather(dataset: Path, index: Path, cache_dir: Path, sentence_cosine: bool = False
+           ) -> list[Question]:
+    """Ask each answerable question and collect its candidate sentences (heavy: loads the index);
+    `sentence_cosine` appends each sentence's own cosine to the question as a last signal."""
     from eval.run import asked_on
     from index.embed_cache import CachedEmbedder
     from qa.service import NewsQA, make_embedder
@@ -53,7 +59,11 @@ def gather(dataset: Path, index: Path, cache_dir: Path) -> list[Question]:
                                  as_of=asked_on(q, settings.zone)).answer
             found = service.sentence_signals(q.question, list(answer.passages))
             if found:
-                out.append(Question(q.id, np.asarray([s for _, s in found]),
+                signals = np.asarray([s for _, s in found])
+                if sentence_cosine:
+                    vectors = model.embed([q.question, *(t for t, _ in found)])
+                    signals = np.column_stack([signals, vectors[1:] @ vectors[0]])
+                out.append(Question(q.id, signals,
                                     np.asarray([float(answer_in(t, q.answers)) for t, _ in found]),
                                     week_of(q.asked_on) or q.id))
     finally:
@@ -98,17 +108,23 @@ def main() -> None:
                         help="The index folder of a benchmark run over this dataset (RUN/index).")
     parser.add_argument("--cache-dir", type=Path, default=Path(".newsqa/cache"))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--sentence-cosine", action="store_true",
+                        help="Also try each sentence's own cosine to the question as a signal.")
     parser.add_argument("--l2", type=float, nargs="+", default=[1.0, 3.0, 10.0, 30.0, 100.0],
                         help="L2 penalties to try; the best held out is fitted (1 3 10 30 100).")
     args = parser.parse_args()
-    report(gather(args.dataset, args.index, args.cache_dir), args.folds, args.l2)
+    report(gather(args.dataset, args.index, args.cache_dir, args.sentence_cosine), args.folds,
+           args.l2, ("sentence_cosine",) if args.sentence_cosine else ())
 
 
-def report(questions: Sequence[Question], folds: int, penalties: Sequence[float]) -> np.ndarray:
-    """Print the held-out accuracy of each penalty, then the model fitted with the best one."""
+def report(questions: Sequence[Question], folds: int, penalties: Sequence[float],
+           extra: Sequence[str] = ()) -> np.ndarray:
+    """Print the held-out accuracy of each penalty, then the model fitted with the best one;
+    `extra` names signals the questions carry after `SENTENCE_FEATURES`."""
     with_right = sum(bool(q.right.any()) for q in questions)
     print(f"{len(questions)} questions with candidate sentences, {with_right} with a right one; "
-          f"{len(set(q.group for q in questions))} weeks; signals {', '.join(SENTENCE_FEATURES)}")
+          f"{len(set(q.group for q in questions))} weeks; signals "
+          f"{', '.join((*SENTENCE_FEATURES, *extra))}")
     held = {l2: cross_validated(questions, folds, l2) for l2 in penalties}
     print(f"first sentence right, {folds}-fold cross-validated by week: "
           + ", ".join(f"L2 {l2:g} {acc:.3f}" for l2, acc in held.items()))
