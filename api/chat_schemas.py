@@ -50,11 +50,14 @@ class ChatRequest(BaseModel):
 
 class ChatResponse(AskResponse):
     conversation_id: str = Field(..., description="Send it back with the next question.")
-    query: str = Field(..., description="The question as searched: a follow-up carries, in "
-                                        "brackets, the words it borrowed from earlier turns.")
+    query: str = Field(..., description=(
+        "The question as searched: a follow-up carries, in brackets, the words it borrowed from "
+        "earlier turns; a question answered as asked (also a follow-up whose borrowed words "
+        "found nothing about its own subject) is the question as typed."))
     follows_up: str | None = Field(None, description=(
-        "The earlier question this one was read with, when it was taken as a follow-up (it "
-        "leans on the last turn: a pronoun, an ellipsis, no subject of its own); else null."))
+        "The earlier question this one was read with, when it was answered as a follow-up (it "
+        "leans on the last turn in the messages sent: a pronoun, an ellipsis, no subject of its "
+        "own); else null."))
 
     @classmethod
     def of_reply(cls, reply: ChatReply) -> ChatResponse:
@@ -64,6 +67,8 @@ class ChatResponse(AskResponse):
 
 
 class MetaEvent(BaseModel):
+    """Sent once the search is settled: the query and follows_up of the `done` to come."""
+
     conversation_id: str
     query: str
     follows_up: str | None = None

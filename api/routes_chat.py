@@ -19,7 +19,7 @@ from api.responses import SafeJSONResponse
 from api.schemas import responses
 from api.security import require_read_key
 from api.sse import answer_events, sse
-from qa.conversation import Chat, ChatPlan, ChatReply
+from qa.conversation import Chat, ChatPlan
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -32,24 +32,34 @@ Answers the last user message of a conversation. A follow-up ("How much is it wo
 resolved from the earlier turns: the search carries the previous question's words and the names
 in the passages it cited (`query` shows what was searched; `follows_up` is the earlier question
 it was read with). A question with a subject of its own (a name the last turn never mentioned)
-is answered as asked. Only the last 6 turns count, and the
-server remembers at most 6 turns (8,000 characters) of each of its 1,000 most recent
-conversations, for an hour.
+is answered as asked. So is an ellipsis naming a new thing ("What about the storm?") when the
+words it borrowed find nothing about that thing: its `query` is then the question as typed and
+`follows_up` is null. Only the last 6 turns count.
+
+**The messages decide.** The earlier turns a follow-up leans on are the ones in `messages`,
+which are what the reader sees. The server remembers at most 6 turns (8,000 characters) of each
+of its 1,000 most recent conversations, for an hour, and uses what it remembers of a
+`conversation_id` only where it agrees with the messages sent (the same questions and answers;
+it also knows which articles each answer quoted) or where the messages hold no earlier question
+(a client that sends only the new one). A `conversation_id` whose remembered turns differ from
+the messages is read by the messages, and from then on remembers them.
 
 **Streaming.** With `"stream": true`, or the header `Accept: text/event-stream`, the reply is a
 `text/event-stream` of these events, each a JSON object in `data`:
 
 | event | data | sent |
 |---|---|---|
-| `meta` | `{conversation_id, query, follows_up}` | first |
+| `meta` | `{conversation_id, query, follows_up}`, as in `done` | first, once answered |
 | `token` | `{text}`: the next piece of the answer | in order; a marker `[1]` may span pieces |
 | `citation` | a `CitationOut`, as in `/v1/ask` | right after its marker first appears |
-| `done` | a `ChatResponse`: answer, citations, abstained, took_ms, conversation_id | last |
-| `error` | `{detail}` | last, instead of `done`, if the answer failed |
+| `done` | a `ChatResponse`: answer, citations, took_ms, conversation_id, query, ... | last |
+| `error` | `{detail}` | instead of `done` if the answer failed (alone: no `meta` first) |
 
-A stream always ends with `done` or `error`. A client that disconnects stops the server's work
-on that answer. Errors found before the stream starts (no user message last, an empty question,
-too many requests) come back as JSON `{"detail": ...}` with a 4xx status.
+A stream always ends with `done` or `error`. `meta` is sent after the search is settled, so its
+`query` and `follows_up` are those of `done`, never a reading given up on. A client that
+disconnects stops the server's work on that answer. Errors found before the stream starts (no
+user message last, an empty question, too many requests) come back as JSON `{"detail": ...}`
+with a 4xx status.
 """
 
 STREAM_EXAMPLE = (
@@ -96,23 +106,24 @@ async def post_chat(body: ChatRequest, request: Request, chat: ChatDep,
         pause_s = newsqa.settings.stream_pause_ms / 1000
         return EventSourceResponse(chat_stream(request, chat, plan, pause_s),
                                    headers=STREAM_HEADERS, ping=15)
-    timed = await run_in_threadpool(chat.answer, plan)
-    chat.record(plan, timed)
-    return SafeJSONResponse(ChatResponse.of_reply(ChatReply.of(plan, timed)).model_dump(mode="json"))
+    reply = await run_in_threadpool(chat.answer, plan)
+    chat.record(plan, reply)
+    return SafeJSONResponse(ChatResponse.of_reply(reply).model_dump(mode="json"))
 
 
 async def chat_stream(request: Request, chat: Chat, plan: ChatPlan,
                       pause_s: float) -> AsyncIterator[ServerSentEvent]:
-    """meta, then the answer's tokens and citations as it is written out, then done (or error).
-    Stops as soon as the client has gone."""
-    yield sse("meta", MetaEvent(conversation_id=plan.conversation_id, query=plan.query,
-                                follows_up=plan.follows_up))
+    """Once the answer is found: meta (what was searched), then the answer's tokens and
+    citations as it is written out, then done; or error alone. Stops as soon as the client has
+    gone."""
     try:
-        timed = await run_in_threadpool(chat.answer, plan)
+        reply = await run_in_threadpool(chat.answer, plan)
     except Exception as exc:  # the stream has begun: the failure is its last event
         yield sse("error", stream_error(exc, plan.query))
         return
-    response = ChatResponse.of_reply(ChatReply.of(plan, timed))
+    yield sse("meta", MetaEvent(conversation_id=reply.conversation_id, query=reply.query,
+                                follows_up=reply.follows_up))
+    response = ChatResponse.of_reply(reply)
     for name, payload in answer_events(response):
         if await request.is_disconnected():
             log.info("chat client left; stopped streaming conversation %s", plan.conversation_id)
@@ -120,5 +131,5 @@ async def chat_stream(request: Request, chat: Chat, plan: ChatPlan,
         yield sse(name, payload)
         if name == "token" and pause_s:
             await anyio.sleep(pause_s)
-    chat.record(plan, timed)
+    chat.record(plan, reply)
     yield sse("done", response)

@@ -3,8 +3,11 @@
 A `Chat` turns the messages of a conversation into one question for NewsQA: the last user
 message, its search query resolved from the earlier turns (qa/followup.py). What it remembers
 of each conversation lives in a `ConversationStore`, bounded in conversations, turns and
-characters, so it never grows without limit. When the store has forgotten a conversation (or
-never saw it), the earlier turns are rebuilt from the messages the client sent.
+characters, so it never grows without limit. The messages a client sends are what its reader
+sees, so when they carry earlier turns those decide what a follow-up leans on: the remembered
+turns are used only where they are the same questions and answers (they also know which
+articles each answer quoted), else the turns are rebuilt from the messages. The memory alone
+serves a client that sends only the new question.
 """
 
 from __future__ import annotations
@@ -116,17 +119,28 @@ class ConversationStore:
             return item[1]
 
     def append(self, conversation_id: str, turn: Turn) -> None:
-        """Remember `turn`, dropping the oldest turns (and conversations) past the limits."""
-        limits = self.limits
+        """Remember `turn` after the conversation's turns, dropping the oldest turns (and
+        conversations) past the limits."""
         with self._lock:
             self._expire()
-            item = self._items.pop(conversation_id, None)
-            turns = [*(item[1] if item else ()), clipped(turn, limits.max_chars)][-limits.max_turns:]
-            while len(turns) > 1 and sum(map(turn_size, turns)) > limits.max_chars:
-                turns.pop(0)
-            self._items[conversation_id] = (self._clock(), tuple(turns))
-            while len(self._items) > limits.max_conversations:
-                self._items.popitem(last=False)
+            item = self._items.get(conversation_id)
+            self._put(conversation_id, [*(item[1] if item else ()), turn])
+
+    def replace(self, conversation_id: str, turns: Sequence[Turn]) -> None:
+        """Remember `turns` (oldest first) as the whole conversation, within the limits."""
+        with self._lock:
+            self._expire()
+            self._put(conversation_id, list(turns))
+
+    def _put(self, conversation_id: str, turns: list[Turn]) -> None:
+        limits = self.limits
+        kept = [clipped(t, limits.max_chars) for t in turns[-limits.max_turns:]]
+        while len(kept) > 1 and sum(map(turn_size, kept)) > limits.max_chars:
+            kept.pop(0)
+        self._items.pop(conversation_id, None)
+        self._items[conversation_id] = (self._clock(), tuple(kept))
+        while len(self._items) > limits.max_conversations:
+            self._items.popitem(last=False)
 
     def _expire(self) -> None:
         deadline = self._clock() - self.limits.ttl_s
@@ -170,6 +184,15 @@ def turns_from_messages(messages: Sequence[Message], resolver: Resolver = resolv
     return turns
 
 
+def same_turns(remembered: Sequence[Turn], sent: Sequence[Turn]) -> bool:
+    """Whether the remembered turns are the sent ones: the same question and the same answer,
+    turn for turn, over the last turns both have (a clipped or empty memory is not)."""
+    n = min(len(remembered), len(sent))
+    return n > 0 and all(
+        r.question == s.question and r.answer.strip() == s.answer.strip()
+        for r, s in zip(remembered[-n:], sent[-n:], strict=True))
+
+
 class Chat:
     """Answers the last question of a conversation, resolving follow-ups from earlier turns."""
 
@@ -201,12 +224,23 @@ class Chat:
                 raise InvalidConversation(problem)
         self._check_earlier_questions(messages[:-1])
         question = self.newsqa.check_question(last.content)
-        limit = self.store.limits.max_turns
-        history = self.store.get(cid) or tuple(
-            turns_from_messages(messages[:-1], self.resolve)[-limit:])
+        history = self._history(messages[:-1], cid)
         query = self.resolve(question, history)
         follows_up = history[-1].question if query != question else None
         return ChatPlan(cid, question, query, history, follows_up)
+
+    def _history(self, earlier: Sequence[Message], conversation_id: str) -> tuple[Turn, ...]:
+        """The turns a question leans on. Earlier user messages decide them: the remembered
+        turns serve only where they are the sent ones; with no earlier question sent, the
+        memory is all there is."""
+        limit = self.store.limits.max_turns
+        remembered = self.store.get(conversation_id)[-limit:]
+        if not any(m.role == "user" for m in earlier):
+            return remembered
+        sent = turns_from_messages(earlier, self.resolve)[-limit:]
+        if same_turns(remembered, sent):
+            return remembered[-len(sent):]
+        return tuple(sent)
 
     def _check_earlier_questions(self, messages: Sequence[Message]) -> None:
         """Each earlier user message was a question, so it is held to a question's limit."""
@@ -218,31 +252,37 @@ class Chat:
                     f"message {i}, from the user, has {size:,} characters, over the limit of "
                     f"{limit:,} for a question (NEWSQA_MAX_QUESTION_CHARS); shorten it")
 
-    def answer(self, plan: ChatPlan) -> TimedAnswer:
+    def answer(self, plan: ChatPlan) -> ChatReply:
         """Search with the resolved query; choose the answer's sentences by the question's own
         words, and the previous question's too when it leaves them out. An ellipsis with a
         subject of its own ("What about the storm?") asks the last question about it; when the
-        coverage of that subject does not answer it, the question is answered as it stands."""
+        coverage of that subject does not answer it, the question is answered as it stands,
+        and the reply says so: its query is the question, and it follows up on nothing."""
         follow_up = (leaning_on(plan.question, plan.history, plan.query)
                      if plan.query != plan.question else None)
         timed = self.newsqa.ask_followup(self.focus(plan.question, plan.history), plan.query,
                                          follow_up)
         if follow_up is None or not follow_up.subject or not timed.answer.abstained:
-            return timed
+            return ChatReply.of(plan, timed)
         alone = self.newsqa.ask_followup(plan.question, plan.question)
-        return replace(alone, took_ms=timed.took_ms + alone.took_ms)
+        return ChatReply(plan.conversation_id, plan.question,
+                         replace(alone, took_ms=timed.took_ms + alone.took_ms))
 
-    def record(self, plan: ChatPlan, timed: TimedAnswer) -> None:
-        quotes = tuple(c.quote for c in timed.answer.citations)
-        stories = tuple(c.article_id for c in timed.answer.citations)
-        self.store.append(plan.conversation_id, Turn(plan.question, plan.query,
-                                                     timed.answer.text, quotes, stories))
+    def record(self, plan: ChatPlan, reply: ChatReply) -> None:
+        """Remember the conversation as this turn was answered: the turns it leaned on, then
+        the turn itself, with the query it was searched with."""
+        answer = reply.timed.answer
+        quotes = tuple(c.quote for c in answer.citations)
+        stories = tuple(c.article_id for c in answer.citations)
+        turn = Turn(plan.question, reply.query, answer.text, quotes, stories)
+        self.store.replace(plan.conversation_id, (*plan.history, turn))
 
     def reply(self, messages: Sequence[Message], conversation_id: str | None = None) -> ChatReply:
         plan = self.plan(messages, conversation_id)
-        timed = self.answer(plan)
-        self.record(plan, timed)
-        return ChatReply.of(plan, timed)
+        reply = self.answer(plan)
+        self.record(plan, reply)
+        return reply
 
 
-__all__ = ["Chat", "ChatLimits", "ChatPlan", "ChatReply", "ConversationStore", "Message", "Turn"]
+__all__ = ["Chat", "ChatLimits", "ChatPlan", "ChatReply", "ConversationStore", "Message", "Turn",
+           "same_turns"]

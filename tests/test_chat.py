@@ -236,6 +236,85 @@ def test_bad_conversations_are_refused_with_a_clear_message(
     assert says in response.json()["detail"]
 
 
+# -- the messages sent decide what a follow-up leans on -------------------------------------
+
+STORM_DEATHS = "Has anyone died in Storm Elena?"
+STORM_ID = "storm-elena-makes-landfall-leaving-thousands-without-power-2026-09-21"
+
+
+def post(client: TestClient, messages: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    body = {"messages": [{"role": r, "content": c} for r, c in messages], **extra}
+    response = client.post("/v1/chat", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_reused_conversation_id_follows_the_messages_sent_not_its_memory(
+        client: TestClient) -> None:
+    """The reviewer's case: the id of a chat about the bridge, sent with storm messages ending
+    in "Who said that?", is about the storm, and follows up a question the request holds."""
+    bridge = ask(client, BRIDGE)
+    storm = ask(client, STORM_DEATHS)
+    who = post(client, [("user", STORM_DEATHS), ("assistant", storm["answer"]),
+                        ("user", "Who said that?")],
+               conversation_id=bridge["conversation_id"])
+    assert who["follows_up"] == STORM_DEATHS
+    assert "Storm Elena" in who["query"] and "Quay" not in who["query"]
+    assert "Northwind" not in who["answer"] and "bridge" not in who["answer"].lower()
+    assert {c["article_id"] for c in who["citations"]} == {STORM_ID}
+    assert who["conversation_id"] == bridge["conversation_id"]
+    # from then on the id remembers the storm turns: a client sending only the new question
+    # gets a follow-up to what it was last shown, never the bridge
+    when = post(client, [("user", "When?")], conversation_id=bridge["conversation_id"])
+    assert when["follows_up"] == "Who said that?" and "Quay" not in when["query"]
+
+
+def test_remembered_turns_serve_when_they_are_the_ones_sent(demo: NewsQA) -> None:
+    """Memory also knows which articles each answer quoted; it is used when the messages agree
+    with it, or when the client sends only the new question."""
+    chat = Chat(demo)
+    first = chat.reply([Message("user", BRIDGE)])
+    cid, answer = first.conversation_id, first.timed.answer.text
+    agreeing = chat.plan([Message("user", BRIDGE), Message("assistant", answer + "\n"),
+                          Message("user", WORTH)], cid)
+    assert agreeing.history[-1].stories  # the remembered turn, with the articles it quoted
+    assert chat.plan([Message("user", WORTH)], cid).history == agreeing.history
+    edited = chat.plan([Message("user", BRIDGE), Message("assistant", "Atlas Civil Works."),
+                        Message("user", WORTH)], cid)
+    assert edited.history[-1].answer == "Atlas Civil Works." and not edited.history[-1].stories
+
+
+# -- a follow-up answered as asked says so -------------------------------------------------
+
+STORM_AFTER_BRIDGE = [("user", BRIDGE), ("assistant", "Northwind Engineering won. [1]"),
+                      ("user", "What about the storm?")]
+
+
+def test_a_follow_up_answered_as_asked_shows_the_question_it_searched(
+        client: TestClient) -> None:
+    """'What about the storm?' after the bridge borrows 'firm won contract', which finds nothing
+    about the storm; it is answered as typed, and the reply no longer claims the borrowed words
+    or the bridge question."""
+    reply = post(client, STORM_AFTER_BRIDGE)
+    assert {c["article_id"] for c in reply["citations"]} == {STORM_ID} and not reply["abstained"]
+    assert reply["query"] == "What about the storm?" and reply["follows_up"] is None
+    response = client.post("/v1/chat", json={
+        "messages": [{"role": r, "content": c} for r, c in STORM_AFTER_BRIDGE], "stream": True})
+    events = events_of(response.text)
+    assert events[0][0] == "meta" and events[-1][0] == "done"
+    meta, done = events[0][1], events[-1][1]
+    assert meta["query"] == done["query"] == "What about the storm?"
+    assert meta["follows_up"] is done["follows_up"] is None
+
+
+def test_a_follow_up_answered_as_asked_is_remembered_as_searched(demo: NewsQA) -> None:
+    chat = Chat(demo)
+    messages = [Message(r, c) for r, c in STORM_AFTER_BRIDGE]  # type: ignore[arg-type]
+    reply = chat.reply(messages)
+    last = chat.store.get(reply.conversation_id)[-1]
+    assert last.question == last.query == "What about the storm?"
+
+
 # -- streaming -----------------------------------------------------------------------------
 
 def test_the_stream_sends_meta_tokens_citations_after_their_markers_then_done(
@@ -275,7 +354,7 @@ def test_a_failure_inside_the_stream_ends_it_with_an_error_event(
     response = client.post("/v1/chat", json={
         "messages": [{"role": "user", "content": BRIDGE}], "stream": True})
     events = events_of(response.text)
-    assert [n for n, _ in events] == ["meta", "error"]
+    assert [n for n, _ in events] == ["error"]  # meta waits for the answer, which never came
     assert "internal error" in events[-1][1]["detail"] and "fire" not in response.text
 
 

@@ -557,20 +557,25 @@
 
     function onMeta(turn, meta) {
       if (meta.conversation_id) conversationId = meta.conversation_id;
-      // A follow-up says which earlier question it was read with (words the reader typed),
-      // never the search words borrowed from it, which the reader did not type.
-      var earlier = typeof meta.follows_up === "string" ? meta.follows_up.trim() : "";
-      if (earlier) {
-        turn.answerEl.insertBefore(
-          el("p", { className: "newsqa-resolved", text: "Read as a follow-up to \u201c" + earlier + "\u201d" }),
-          turn.view.textEl
-        );
-      }
+      showFollowsUp(turn, meta.follows_up);
+    }
+
+    // A follow-up says which earlier question it was read with (words the reader typed),
+    // never the search words borrowed from it, which the reader did not type. The note says
+    // what the server did: none when it answered the question as asked.
+    function showFollowsUp(turn, followsUp) {
+      var earlier = typeof followsUp === "string" ? followsUp.trim() : "";
+      var text = earlier ? "Read as a follow-up to \u201c" + earlier + "\u201d" : "";
+      var note = turn.answerEl.querySelector(".newsqa-resolved");
+      if (note && note.textContent === text) return;
+      if (note) note.remove();
+      if (text) turn.answerEl.insertBefore(el("p", { className: "newsqa-resolved", text: text }), turn.view.textEl);
     }
 
     function onDone(turn, done) {
       turn.finished = true;
       if (done.conversation_id) conversationId = done.conversation_id;
+      showFollowsUp(turn, done.follows_up);
       var answer = typeof done.answer === "string" ? done.answer : "";
       following(function () { turn.view.finish(answer, done.citations); });
       var windowText = describeWindow(done.window);

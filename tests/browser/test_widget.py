@@ -105,6 +105,32 @@ def test_a_streamed_cited_conversation_with_a_followup(page: Any, base_url: str,
     assert csp_violations == []
 
 
+# Records whether the newest answer ever showed a "Read as a follow-up" note, however briefly.
+WATCH_NOTE = """() => {
+  window.__notes = [];
+  new MutationObserver(() => {
+    const answers = document.querySelectorAll('.newsqa-msg-assistant');
+    const note = answers.length ? answers[answers.length - 1].querySelector('.newsqa-resolved')
+                                : null;
+    if (note) window.__notes.push(note.textContent);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_a_follow_up_answered_as_asked_is_not_shown_as_a_follow_up(page: Any,
+                                                                   base_url: str) -> None:
+    """'What about the storm?' after the bridge finds nothing about the storm with the bridge
+    question's words, so it is answered as typed: the widget never says it was read as a
+    follow-up to the bridge question, not even while the answer streams in."""
+    open_demo(page, base_url)
+    ask(page, BRIDGE)
+    page.evaluate(WATCH_NOTE)
+    storm = ask(page, "What about the storm?")
+    assert "storm" in storm.locator(".newsqa-answer-text").inner_text().lower()
+    assert storm.locator(".newsqa-resolved").count() == 0
+    assert page.evaluate("window.__notes") == []
+
+
 def test_keyboard_and_screen_reader_use(page: Any, base_url: str) -> None:
     open_demo(page, base_url)
     box = page.get_by_label("Your question")
