@@ -339,12 +339,12 @@ class Library:
                 for article in group:
                     self._check_same_id(article.id)
                 plans = [self._plan(article) for article in group]
-                texts = [text for plan in plans for _, _, section_texts in plan.chunks
+                texts = [text for plan in plans for _, _, section_texts in plan.all_chunks
                          for text in section_texts]
                 vectors = self.embedder.embed(texts) if texts else None
                 offset = 0
                 for plan in plans:
-                    used = sum(len(t) for _, _, t in plan.chunks)
+                    used = sum(len(t) for _, _, t in plan.all_chunks)
                     part = vectors[offset:offset + used] if vectors is not None else None
                     offset += used
                     results.append(self._write(plan, part))
@@ -352,19 +352,35 @@ class Library:
                         written(results[-1])
         return results
 
+    def _retitled_sections(self, article: Article, previous: ArticleRecord | None,
+                           changed: list[Section]) -> list[Section]:
+        """The stored sections, besides `changed`, whose chunks embed the title: all of them
+        when the title is new (also those this post omits, which ingest keeps)."""
+        if previous is None or previous.title == article.title:
+            return []
+        done = {s.sid for s in changed}
+        stored = [(sid, stamp if sid != BODY else article.published_at)
+                  for sid, stamp in previous.section_stamps() if sid not in done]
+        return [Section(sid, text, stamp) for sid, stamp in stored
+                if (text := self.section_text(article.id, sid)) is not None]
+
     def _plan(self, article: Article) -> _Plan:
-        """What ingesting `article` changes: its new or edited sections, chunked."""
+        """What ingesting `article` changes: its new or edited sections, and those whose
+        chunks a new title re-indexes, chunked."""
         previous = self._articles.get(article.id)
         changed, known = self._changed_sections(article, previous)
         chunks = [(section, *self._chunk(article, section)) for section in changed]
-        return _Plan(article, previous, known, chunks)
+        retitled = [(section, *self._chunk(article, section))
+                    for section in self._retitled_sections(article, previous, changed)]
+        return _Plan(article, previous, known, chunks, retitled)
 
     def _write(self, plan: _Plan, vectors: np.ndarray | None) -> IngestResult:
         article, known = plan.article, plan.known
         batch = Batch()
         figures: dict[str, dict[str, Any]] = {}
         offset = 0
-        for section, spans, texts in plan.chunks:
+        retitled = {section.sid for section, _, _ in plan.retitled}
+        for section, spans, texts in plan.all_chunks:
             if section.sid in known:
                 batch.remove_keys_with_prefix(f"{article.id}|{section.sid}|")
             assert vectors is not None or not texts
@@ -372,6 +388,8 @@ class Library:
             offset += len(texts)
             for doc in self._chunk_docs(article, section, spans, texts, part):
                 batch.add(doc)
+            if section.sid in retitled:  # same text, same figures: only its chunks are new
+                continue
             batch.put_record(SECTIONS, f"{article.id}|{section.sid}", {"text": section.text})
             figures[section.sid] = figure_record(section.text, stamp_to_json(section.timestamp))
             batch.put_record(FIGURES, f"{article.id}|{section.sid}", figures[section.sid])
@@ -389,8 +407,10 @@ class Library:
         self._figures.put_records(article.id, figures)
         self._wrote(result.generation)
         replaced = sum(1 for s in changed if s.sid in known)
+        reindexed = sum(len(texts) for _, _, texts in plan.retitled)
         return IngestResult(article.id, article.title, len(changed) - replaced,
-                            len(result.added_ids), replaced, _updated_fields(previous, record))
+                            len(result.added_ids) - reindexed, replaced,
+                            _updated_fields(previous, record))
 
     def delete(self, article_id: str) -> DeleteResult:
         """Remove an article: its chunks (vectors, keyword postings), sections, figures and record
@@ -434,7 +454,12 @@ class _Plan:
     article: Article
     previous: ArticleRecord | None
     known: set[str]
-    chunks: list[tuple[Section, list[ChunkSpan], list[str]]]
+    chunks: list[tuple[Section, list[ChunkSpan], list[str]]]  # new or edited sections
+    retitled: list[tuple[Section, list[ChunkSpan], list[str]]]  # stored, re-indexed for a title
+
+    @property
+    def all_chunks(self) -> list[tuple[Section, list[ChunkSpan], list[str]]]:
+        return self.chunks + self.retitled
 
 
 def _distinct_id_runs(articles: list[Article]) -> list[list[Article]]:

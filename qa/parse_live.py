@@ -8,6 +8,9 @@
     🔄 Updated: 10/8/2025, 5:20:57 PM      <- one block per update, with its own time
     text of the update (may hold markdown, may stop mid-sentence)
     ← Back to all articles / Latest News    <- page footer, not content
+
+A page may have no "last updated" header stamp: an "Updated:" line right after the publication
+date, followed by text and older than a later update, is the first update's stamp.
 """
 
 from __future__ import annotations
@@ -82,6 +85,23 @@ def _split_content(lines: list[_Line], source: str, zone: tzinfo
     return body, updates
 
 
+def _is_page_stamp(stamp: Timestamp, after: list[_Line], source: str, zone: tzinfo) -> bool:
+    """Whether an "Updated:" stamp right after the publication date is the page's "last
+    updated" header rather than the first update's stamp. It is the header when 📊/⏱️/📱 lines,
+    another stamp or nothing follows it, or when no later update is newer (the header names the
+    page's last change). Followed by text and older than a later update, it stamps that text."""
+    following = next((x for x in after if x.text.strip()), None)
+    if following is None or _HEADER.match(following.text) or _UPDATE_MARK.match(following.text):
+        return True
+    later = []
+    for line in after:
+        if _FOOTER_START.match(line.text):
+            break
+        if match := _UPDATED.match(line.text):
+            later.append(_stamp(line, match[1], source, zone).moment)
+    return not later or stamp.moment >= max(later)
+
+
 def parse_live_article(text: str, source: str, zone: tzinfo) -> Article:
     """Parse one live article; raise ArticleParseError with the source, line and reason."""
     lines = [_Line(i + 1, t) for i, t in enumerate(text.replace("\r\n", "\n").split("\n"))]
@@ -96,13 +116,16 @@ def parse_live_article(text: str, source: str, zone: tzinfo) -> Article:
     published: Timestamp | None = None
     rest = lines[title_line.number:]
     # The header: the publication date, one "last updated" stamp, then 📊/⏱️/📱 lines. An
-    # update stamp after those, or a second one, opens an update block (a page with no body).
+    # update stamp after those, or a second one, or one that is the first update's (see
+    # _is_page_stamp), opens an update block (a page with no body).
     header_updated = header_meta = False
     while rest:
         line = rest[0]
         if (match := _PUBLISHED.match(line.text)) and published is None:
             published = _stamp(line, match[1], source, zone)
-        elif _UPDATED.match(line.text) and not (header_updated or header_meta):
+        elif (match := _UPDATED.match(line.text)) and not (header_updated or header_meta):
+            if not _is_page_stamp(_stamp(line, match[1], source, zone), rest[1:], source, zone):
+                break  # the first update's own stamp, on a page with no body
             header_updated = True
         elif _HEADER.match(line.text):
             header_meta = True

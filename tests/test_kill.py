@@ -3,6 +3,7 @@ is half-present (every section with its chunks, vectors, postings and figures, o
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import signal
@@ -25,13 +26,15 @@ import sys
 from index.embed import HashingEmbedder
 from qa.service import NewsQA
 from qa.settings import Settings
-from tests.test_kill import article
+from tests.test_kill import article, retitled
 mode, data = sys.argv[1], sys.argv[2]
 service = NewsQA(Settings(data_dir=data, embedder="hashing"), embedder=HashingEmbedder())
 print("READY", flush=True)
 for i in range(int(sys.argv[3]), 10_000):
     if mode == "ingest":
         service.ingest(article(i))
+    elif mode == "retitle":
+        service.ingest(retitled(i))
     elif f"kill-{i}" in service.article_ids():  # the last run may have deleted it unacknowledged
         service.delete(f"kill-{i}")
     print(f"ACK {i}", flush=True)
@@ -47,6 +50,11 @@ def article(i: int) -> Article:
         updates=tuple(Update(Timestamp(datetime(2026, 3, 14, 9 + n, tzinfo=UTC)),
                              f"Update {n} on phase {i}: {n * 100 + i} workers are on site.")
                       for n in range(3)))
+
+
+def retitled(i: int) -> Article:
+    """article(i) re-posted with only a new title, which every one of its chunks embeds."""
+    return dataclasses.replace(article(i), title=f"Harbour dredging phase {i}")
 
 
 def _settings(data: Path) -> Settings:
@@ -132,3 +140,40 @@ def test_kills_during_delete_leave_articles_whole_or_gone(tmp_path: Path) -> Non
         # only a delete under way when killed may have gone through unacknowledged
         assert ARTICLES - len(deleted | in_flight) <= count <= ARTICLES - len(deleted)
     assert len(deleted) >= KILLS
+
+
+def _one_title(service: NewsQA, i: int) -> str:
+    """The title article i shows, checked to be the one all its chunks embed; fails the test
+    when some chunks hold the old title and some the new."""
+    article_id = f"kill-{i}"
+    title = service.article(article_id).title
+    chunks = set(service.collection.store.ids_with_key_prefix(f"{article_id}|"))
+    assert len(chunks) == len(service.texts_to_embed(article(i))), f"{article_id}: chunks lost"
+    docs = service.collection.get(sorted(chunks))
+    assert {d.meta["title"] for d in docs.values()} == {title}, f"{article_id}: half-retitled"
+    everywhere = len(service.collection)
+    found = {h.id for h in service.collection.search("dredging", None, everywhere, "bm25")}
+    assert (chunks <= found) if title == retitled(i).title else not chunks & found, article_id
+    return title
+
+
+def test_kills_during_a_retitle_leave_each_article_under_one_title(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    data = tmp_path / "data"
+    service = NewsQA(_settings(data), embedder=HashingEmbedder())
+    service.ingest_many(article(i) for i in range(ARTICLES))
+    service.close()
+    acknowledged: set[int] = set()
+    start = 0
+    for _ in range(KILLS):
+        acked = _run_and_kill("retitle", data, start, rng)
+        acknowledged |= set(acked)
+        start = max([start, *acked]) + 1
+        assert start < ARTICLES, "the re-posts outran the articles; ingest more"
+        service = NewsQA(_settings(data), embedder=HashingEmbedder())
+        try:
+            titles = {i: _one_title(service, i) for i in range(min(ARTICLES, start + 2))}
+        finally:
+            service.close()
+        assert all(titles[i] == retitled(i).title for i in acknowledged)
+    assert len(acknowledged) >= KILLS

@@ -187,3 +187,37 @@ def test_a_group_retried_one_file_at_a_time_still_counts_what_it_added(
     assert third is not None and third.changed and third.new_chunks == 1
     assert "only in case" in (outcomes["b.json"].error or "")
     assert len(service.collection) == 2
+
+
+def _found_by(service: NewsQA, words: str) -> set[int]:
+    return {h.id for h in service.collection.search(words, None, 50, "bm25")}
+
+
+def test_a_new_title_alone_reaches_search_and_citations(service: NewsQA) -> None:
+    # the re-post said changed: true, but every chunk still embedded the old title
+    service.ingest(ARTICLE)
+    chunks = len(service.collection)
+    retitled = dataclasses.replace(ARTICLE, title="Lighthouse Keepers Join Ferry Walkout",
+                                   updates=ARTICLE.updates[1:])  # an omitted update is kept
+    result = service.ingest(retitled)
+    assert result.changed and result.updated_fields == ("title",)
+    assert result.new_chunks == 0 and result.replaced_sections == 0
+    assert len(service.collection) == chunks
+    ids = set(service.collection.ids())
+    assert _found_by(service, "lighthouse keepers") == ids  # body and both updates
+    docs = service.collection.get(sorted(ids))
+    assert {d.meta["title"] for d in docs.values()} == {retitled.title}
+    answer = service.ask("How many passengers did the lighthouse keepers' walkout strand?").answer
+    assert answer.citations and all(c.title == retitled.title for c in answer.citations)
+    again = service.ingest(retitled)
+    assert not again.changed and set(service.collection.ids()) == ids
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("url", "https://example.org/ferry-strike-live"), ("source", "Harbour Gazette")])
+def test_a_new_url_or_source_embeds_nothing_again(service: NewsQA, field: str, value: str) -> None:
+    service.ingest(ARTICLE)
+    ids = set(service.collection.ids())
+    result = service.ingest(dataclasses.replace(ARTICLE, **{field: value}))
+    assert result.updated_fields == (field,)
+    assert set(service.collection.ids()) == ids  # the same chunks: not removed, not re-embedded

@@ -125,3 +125,53 @@ def test_a_stamp_without_a_zone_is_recorded_as_assumed() -> None:
     assert not parse_timestamp("2025-10-08T17:40:56", UTC).zone_stated
     assert parse_timestamp("2025-10-08T17:40:56-04:00", UTC).zone_stated
     assert parse_timestamp("2025-10-08T21:40:56Z", UTC).zone_stated
+
+
+# A page whose header has no "last updated" stamp: the first "Updated:" line stamps the first
+# update (it was read as the header, its text became the date-only body, and "as of 9 AM"
+# answered with what was published at 9:15).
+NO_HEADER_STAMP = """Halden Transit Workers Walk Out
+
+📅 Published: 11/3/2026
+🔄 Updated: 11/3/2026, 9:15 AM
+About 4,000 transit workers are on strike in Halden, the union said.
+🔄 Updated: 11/3/2026, 11:30 AM
+Buses on the harbour line are running a reduced service.
+"""
+
+
+def test_a_first_update_without_a_header_stamp_keeps_its_time() -> None:
+    article = parse_live_article(NO_HEADER_STAMP, "x.txt", UTC)
+    assert article.body == ""
+    assert [(u.published_at.iso(), u.text[:20]) for u in article.updates] == [
+        ("2026-11-03T09:15:00+00:00", "About 4,000 transit "),
+        ("2026-11-03T11:30:00+00:00", "Buses on the harbour")]
+
+
+@pytest.mark.parametrize("header", [
+    "🔄 Updated: 11/3/2026, 11:30 AM\n",  # the page's last change, directly followed by the body
+    "🔄 Updated: 11/3/2026, 12:00 PM\n",  # later than every update
+    "🔄 Updated: 11/3/2026, 8:00 AM\n📊 1 update\n",  # followed by the page's meta lines
+])
+def test_a_header_stamp_followed_by_the_body_is_not_an_update(header: str) -> None:
+    page = (f"Halden Transit Workers Walk Out\n📅 Published: 11/3/2026\n{header}\n"
+            "Transit workers in Halden walked out at dawn.\n"
+            "🔄 Updated: 11/3/2026, 11:30 AM\nBuses are running a reduced service.\n")
+    article = parse_live_article(page, "x.txt", UTC)
+    assert article.body == "Transit workers in Halden walked out at dawn."
+    assert [u.published_at.iso() for u in article.updates] == ["2026-11-03T11:30:00+00:00"]
+
+
+def test_as_of_before_the_first_update_does_not_cite_it(tmp_path: Path) -> None:
+    from index.embed import HashingEmbedder
+    from qa.service import NewsQA
+    from qa.settings import Settings
+
+    service = NewsQA(Settings(data_dir=tmp_path / "data", embedder="hashing"),
+                     embedder=HashingEmbedder())
+    try:
+        service.ingest(parse_live_article(NO_HEADER_STAMP, "x.txt", UTC))
+        answer = service.ask("How many transit workers are on strike in Halden as of 9 AM?").answer
+        assert not any("4,000" in c.quote for c in answer.citations)
+    finally:
+        service.close()
