@@ -1,5 +1,7 @@
 """The load benchmark's command runs end to end on a few requests (hashing embedder): it serves,
-prints a row per step and the held load, and stops its server. No timing is asserted."""
+prints a row per step and the held load, and stops its server. No timing is asserted: the p99
+target is set out of reach of any machine's slowness, so a busy CI machine neither stops the
+climb after its first step nor prints "held: none"."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ def test_bench_load_runs_a_few_steps_and_stops_its_server(capsys: pytest.Capture
     def run(port: int) -> int:
         try:
             return bench_load.main(["--embedder", "hashing", "--port", str(port), "--concurrency",
-                                    "1,2", "--seconds", "0.5", "--warmup", "2",
+                                    "1,2", "--seconds", "1", "--warmup", "2",
+                                    "--target-ms", "1e9",
                                     "--start-timeout", "120"])
         except SystemExit as exc:  # its server could not start: on a taken port, another
             if "address already in use" in str(exc).lower():
