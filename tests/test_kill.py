@@ -120,12 +120,17 @@ def test_kills_during_ingest_lose_nothing_acknowledged(tmp_path: Path) -> None:
     assert len(acknowledged) >= KILLS
 
 
-def test_kills_during_delete_leave_articles_whole_or_gone(tmp_path: Path) -> None:
-    rng = random.Random(12)
-    data = tmp_path / "data"
+def _ingested(data: Path) -> Path:
+    """`data` holding every test article, ingested and closed, for a child to be killed over."""
     service = NewsQA(_settings(data), embedder=HashingEmbedder())
     service.ingest_many(article(i) for i in range(ARTICLES))
     service.close()
+    return data
+
+
+def test_kills_during_delete_leave_articles_whole_or_gone(tmp_path: Path) -> None:
+    rng = random.Random(12)
+    data = _ingested(tmp_path / "data")
     deleted: set[str] = set()
     in_flight: set[str] = set()  # the delete each kill interrupted: it may or may not have landed
     start = 0
@@ -159,10 +164,7 @@ def _one_title(service: NewsQA, i: int) -> str:
 
 def test_kills_during_a_retitle_leave_each_article_under_one_title(tmp_path: Path) -> None:
     rng = random.Random(13)
-    data = tmp_path / "data"
-    service = NewsQA(_settings(data), embedder=HashingEmbedder())
-    service.ingest_many(article(i) for i in range(ARTICLES))
-    service.close()
+    data = _ingested(tmp_path / "data")
     acknowledged: set[int] = set()
     start = 0
     for _ in range(KILLS):
