@@ -14,7 +14,10 @@ import re
 _BIDI = "\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates and their ends
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")  # all but tab and newline
 _CONTROL_BUT_CRLF = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]|\r(?!\n)")
-_JSON_RAW = re.compile(r"[\x7f-\x9f]")  # what json.dumps(ensure_ascii=False) leaves raw
+# What json.dumps(ensure_ascii=False) leaves raw and a reader should not get raw: DEL and C1, the
+# line and paragraph separators (a line break to JavaScript before ES2019 and to many log
+# viewers) and the bidirectional overrides and isolates.
+_JSON_RAW = re.compile(f"[\x7f-\x9f\u2028\u2029{_BIDI}]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -34,8 +37,9 @@ def escape_controls_but_crlf(text: str) -> str:
 
 
 def escape_json_controls(dumped: str) -> str:
-    """JSON text `dumped` with its raw DEL and C1 written as `\\u00NN`, as JSON writes C0: a
-    parser reads back the very same strings (outside strings, JSON text is ASCII)."""
+    """JSON text `dumped` with its raw DEL, C1, U+2028/U+2029 and bidirectional overrides and
+    isolates written as `\\uNNNN`, as JSON writes C0: a parser reads back the very same strings
+    (outside strings, JSON text is ASCII)."""
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 

@@ -1,5 +1,6 @@
 """JSON as the API sends it: UTF-8 ("café" stays "café"), with DEL and the C1 controls that
-article text may hold written as `\\u00NN`, as JSON writes C0. A reply `curl` prints to a terminal
+article text may hold written as `\\u00NN`, as JSON writes C0 (U+2028/U+2029 and the bidirectional
+overrides and isolates as `\\uNNNN`). A reply `curl` prints to a terminal
 then carries no control character the terminal would obey (U+009B is its CSI), and a client's
 parser reads back the very text ingested. Server-sent events use the same escaping (api/sse.py)."""
 

@@ -74,6 +74,24 @@ def test_plain_non_ascii_text_stays_readable_utf8(client: TestClient) -> None:
     assert response.headers["content-type"] == "application/json"
 
 
+def test_line_separators_and_bidi_overrides_are_sent_as_escapes(client: TestClient) -> None:
+    """U+2028/U+2029 end a line for JavaScript before ES2019 and for many log viewers; U+202E
+    would make a terminal show "12" as "21". JSON sends them as escapes; the parsed text is exact."""
+    body = "The ferry fare rose to $12\u202e21\u202c on Monday.\u2028The ferry\u2029port said so."
+    assert client.post("/v1/articles", json={"id": "ferry", "title": "Ferry\u2066 fares\u2069",
+                                             "body": body}).status_code == 201
+    response = client.get("/v1/articles/ferry")
+    for raw in "\u2028\u2029\u202e\u202c\u2066\u2069":
+        assert raw.encode() not in response.content
+    assert b"\\u2028" in response.content and b"\\u202e" in response.content
+    assert json.loads(response.content)["body"] == body
+    stream = client.post("/v1/chat", json={"stream": True, "messages": [
+        {"role": "user", "content": "How much is the ferry fare?"}]})
+    quotes = [d["quote"] for n, d in events_of(stream.content.decode("utf-8")) if n == "citation"]
+    assert quotes and all(q in body for q in quotes)
+    assert "\u202e".encode() not in stream.content
+
+
 def test_figures_carry_article_text_escaped_and_exact(client: TestClient) -> None:
     figure = sent(client.get("/v1/figures", params={"q": "$3 million"}))
     assert [(a["quote"], a["title"]) for a in figure["appearances"]] == [(UPDATE, TITLE)]
